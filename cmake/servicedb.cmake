@@ -1,0 +1,34 @@
+# Helpers shared by every target of ours. Third-party headers come in as SYSTEM includes
+# through their imported targets, so -Werror applies to our code only.
+
+# servicedb_library(NAME SOURCES... DEPS ...): a static library of one layer.
+function(servicedb_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# servicedb_executable(NAME SOURCES... DEPS ...)
+function(servicedb_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()
+
+# servicedb_gtest(NAME SOURCES... DEPS ... LABELS ...): a GoogleTest binary registered with ctest.
+function(servicedb_gtest name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "SERVICEDB_SOURCE_DIR=${PROJECT_SOURCE_DIR};SERVICEDB_BINARY_DIR=${CMAKE_BINARY_DIR}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+include(GoogleTest)
