@@ -32,3 +32,15 @@ function(servicedb_gtest name)
     DISCOVERY_TIMEOUT 60)
 endfunction()
 include(GoogleTest)
+
+# servicedb_add_subdirectories(): adds every immediate sub-folder that has a CMakeLists.txt, so
+# independent areas (one per folder) never edit a shared list.
+function(servicedb_add_subdirectories)
+  file(GLOB children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  list(SORT children)
+  foreach(child ${children})
+    if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${child} AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${child}/CMakeLists.txt)
+      add_subdirectory(${child})
+    endif()
+  endforeach()
+endfunction()
