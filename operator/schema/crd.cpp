@@ -106,6 +106,12 @@ Result<Crd> Crd::fromJson(const Json& j) {
         cv.printerColumns = v["additionalPrinterColumns"];
         size_t c = 0;
         for (const auto& col : cv.printerColumns) {
+          for (const auto& [key, _] : col.items()) {
+            if (key != "name" && key != "type" && key != "format" && key != "description" && key != "priority" &&
+                key != "jsonPath") {
+              problems.push_back(at + ".additionalPrinterColumns[" + std::to_string(c) + "]: unknown field \"" + key + "\"");
+            }
+          }
           const std::string path = col.value("jsonPath", "");
           if (!cv.schema->nodeAtJsonPath(path)) {
             problems.push_back(at + ".additionalPrinterColumns[" + std::to_string(c) + "].jsonPath: Invalid value: \"" +

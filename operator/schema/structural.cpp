@@ -1,5 +1,6 @@
 // Structural-schema checks, pruning, defaulting and JSONPath lookup of schema nodes.
 #include <regex>
+#include <set>
 
 #include "operator/schema/structural_schema.h"
 
@@ -14,6 +15,20 @@ void checkNode(const Json& s, const std::string& path, bool isRoot, bool isItems
   if (!s.is_object()) {
     errors->push_back({"FieldValueInvalid", path, "Invalid value: a schema must be an object"});
     return;
+  }
+  static const std::set<std::string> kKeywords = {
+      "id", "$schema", "$ref", "description", "type", "format", "title", "default", "maximum", "exclusiveMaximum",
+      "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+      "multipleOf", "enum", "maxProperties", "minProperties", "required", "items", "allOf", "oneOf", "anyOf", "not",
+      "properties", "additionalProperties", "patternProperties", "dependencies", "additionalItems", "definitions",
+      "externalDocs", "example", "nullable", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+      "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type", "x-kubernetes-map-type",
+      "x-kubernetes-validations"};
+  for (const auto& [key, _] : s.items()) {
+    if (!kKeywords.count(key)) {
+      // kube-apiserver decodes JSONSchemaProps strictly: a stray key is a typo or a YAML slip.
+      errors->push_back({"FieldValueNotSupported", path, "unknown field \"" + key + "\""});
+    }
   }
   const bool intOrString = s.value("x-kubernetes-int-or-string", false);
   if (!s.contains("type") && !intOrString && !preservesUnknown(s)) {

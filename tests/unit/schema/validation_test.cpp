@@ -193,6 +193,7 @@ properties:
       alt:
         anyOf: [{type: string, description: no}]
       d: {type: integer, minimum: 3, default: 1}
+      e: {type: string, description: A slip, in flow style}
 )");
   ASSERT_TRUE(j.ok());
   std::vector<std::string> got;
@@ -209,6 +210,7 @@ properties:
                      p + ".properties[spec].properties[both].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive",
                      p + ".properties[spec].properties[d].default: Invalid value: 1: " + p +
                          ".properties[spec].properties[d].default in body should be greater than or equal to 3",
+                     p + ".properties[spec].properties[e]: unknown field \"in flow style\"",
                      p + ".properties[spec].properties[list].items: Required value: must be specified",
                  }));
   EXPECT_FALSE(StructuralSchema::fromJson(*j).ok());
