@@ -1,0 +1,59 @@
+// Private to the store: its state, persistence and watch fan-out. Everything here runs with
+// Impl::mu held unless a function says otherwise.
+#pragma once
+
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "e2e/apimachinery/store.h"
+
+namespace sdb::apimachinery {
+
+struct HistoryEvent {
+  int64_t rv;
+  kube::WatchEvent::Type type;
+  std::string group, resource, ns;
+  Json object;
+  Json old;  // previous state for MODIFIED (selector transitions), null otherwise
+};
+
+struct Store::Impl {
+  StoreOptions options;
+  Clock* clock;
+  Random* random;
+  Registry* registry;  // the Store's
+  mutable std::mutex mu;
+  std::map<std::string, Json> objects;  // key: group/resource/namespace/name
+  int64_t rv = 0;
+  int64_t compactedRv = 0;  // watches and continue tokens from before this get 410
+  std::deque<HistoryEvent> history;
+  std::vector<std::weak_ptr<Watcher>> watchers;
+  std::set<std::string> usedClusterIps;
+  FILE* wal = nullptr;
+
+  static std::string key(const ResourceInfo& info, const std::string& ns, const std::string& name) {
+    return info.ref.group + "/" + info.ref.resource + "/" + ns + "/" + name;
+  }
+  static std::string prefix(const ResourceInfo& info, const std::string& ns) {
+    return info.ref.group + "/" + info.ref.resource + "/" + (ns.empty() ? "" : ns + "/");
+  }
+
+  // Persistence (store_state.cpp).
+  Status load();
+  Status appendWal(const char* op, const std::string& key, const Json* obj);
+  // Assigns the next resourceVersion, persists, applies, records history and notifies watchers.
+  kube::KResult<Json> commitPut(const ResourceInfo& info, const std::string& key, Json obj,
+                                kube::WatchEvent::Type type, const Json* old);
+  kube::KResult<Json> commitDelete(const ResourceInfo& info, const std::string& key, Json obj);
+  void notify(const HistoryEvent& e);
+  static bool watcherWants(const Watcher& w, const std::string& group, const std::string& resource,
+                           const std::string& ns);
+
+  // Helpers (store.cpp).
+  std::string newUid();
+  std::string allocateClusterIp();
+};
+
+}  // namespace sdb::apimachinery
