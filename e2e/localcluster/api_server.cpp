@@ -1,0 +1,296 @@
+#include "e2e/localcluster/api_server.h"
+
+#include <openssl/crypto.h>
+
+#include <sstream>
+
+#include "operator/schema/yaml_json.h"
+
+namespace sdb::localcluster {
+
+using apimachinery::ResourceInfo;
+
+namespace {
+
+HttpResponse json(int status, const Json& body, const std::string& contentType = "application/json") {
+  HttpResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", contentType}, {"Cache-Control", "no-cache, private"}};
+  r.body = dumpJson(body);
+  return r;
+}
+
+HttpResponse error(const kube::ApiError& e) { return json(e.httpCode ? e.httpCode : 500, kube::toStatusJson(e)); }
+
+HttpResponse errorOf(int code, const std::string& reason, const std::string& message) {
+  kube::ApiError e = kube::fromHttpResponse(code, "");
+  e.message = message;
+  (void)reason;
+  return error(e);
+}
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream ss(path);
+  std::string s;
+  while (std::getline(ss, s, '/')) {
+    if (!s.empty()) out.push_back(s);
+  }
+  return out;
+}
+
+bool wantsTable(const HttpRequest& req) { return req.header("accept").find("as=Table") != std::string::npos; }
+
+const char* kTableType = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+bool tokenMatches(const std::string& header, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (header.rfind(prefix, 0) != 0) return false;
+  const std::string got = header.substr(prefix.size());
+  return got.size() == token.size() && CRYPTO_memcmp(got.data(), token.data(), got.size()) == 0;
+}
+
+Result<Json> decodeBody(const HttpRequest& req) {
+  const std::string ct = req.header("content-type");
+  if (ct.find("yaml") != std::string::npos) return schema::yamlToJson(req.body);
+  return parseJson(req.body, "request body");
+}
+
+kube::WriteOptions writeOptions(const HttpRequest& req) {
+  kube::WriteOptions o;
+  o.fieldManager = req.param("fieldManager");
+  o.dryRun = req.param("dryRun") == "All";
+  o.fieldValidation = req.param("fieldValidation");
+  return o;
+}
+
+void addWarnings(HttpResponse& r, const apimachinery::RequestContext& ctx) {
+  for (const auto& w : ctx.warnings) r.headers.push_back({"Warning", "299 - \"" + w + "\""});
+}
+
+}  // namespace
+
+HttpResponse ApiServer::handle(const HttpRequest& req) {
+  if (req.path == "/healthz" || req.path == "/readyz" || req.path == "/livez") {
+    HttpResponse r;
+    r.headers = {{"Content-Type", "text/plain"}};
+    r.body = "ok";
+    return r;
+  }
+  if (!tokenMatches(req.header("authorization"), options_.adminToken)) {
+    kube::ApiError e = kube::fromHttpResponse(401, "");
+    e.message = "Unauthorized";
+    return error(e);
+  }
+  const auto segs = split(req.path);
+  if (req.path == "/version") {
+    return json(200, {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0-servicedb"}, {"gitCommit", "servicedb"},
+                      {"gitTreeState", "clean"}, {"buildDate", "2026-11-25T00:00:00Z"}, {"goVersion", "go1.23.0"},
+                      {"compiler", "gc"}, {"platform", "linux/amd64"}});
+  }
+  const std::string accept = req.header("accept");
+  const bool aggregated = accept.find("as=APIGroupDiscoveryList") != std::string::npos;
+  // kubectl <= 1.29 asks for v2beta1; newer ones list v2 first.
+  const std::string discoveryVersion =
+      accept.find("v=v2;") != std::string::npos || accept.find("v=v2,") != std::string::npos ? "v2" : "v2beta1";
+  const std::string discoveryType = "application/json;g=apidiscovery.k8s.io;v=" + discoveryVersion + ";as=APIGroupDiscoveryList";
+  if (req.path == "/api" || req.path == "/api/") {
+    if (aggregated) return json(200, aggregatedDiscovery(store_.registry(), true, "apidiscovery.k8s.io/" + discoveryVersion), discoveryType);
+    return json(200, legacyApiVersions(options_.serverAddress));
+  }
+  if (req.path == "/apis" || req.path == "/apis/") {
+    if (aggregated) return json(200, aggregatedDiscovery(store_.registry(), false, "apidiscovery.k8s.io/" + discoveryVersion), discoveryType);
+    return json(200, legacyGroupList(store_.registry()));
+  }
+  if (segs.size() >= 2 && segs[0] == "openapi" && segs[1] == "v3") {
+    if (segs.size() == 2) return json(200, openApiRoot(store_.registry()));
+    std::string group, version;
+    if (segs.size() == 4 && segs[2] == "api") version = segs[3];
+    else if (segs.size() == 5 && segs[2] == "apis") group = segs[3], version = segs[4];
+    if (version.empty()) return errorOf(404, "NotFound", "the server could not find the requested resource");
+    Json doc = openApiGroupVersion(store_.registry(), group, version);
+    if (doc.is_null()) return errorOf(404, "NotFound", "the server could not find the requested resource");
+    return json(200, doc);
+  }
+  if (segs.size() == 2 && segs[0] == "api") {
+    return json(200, legacyResourceList(store_.registry(), "", segs[1]));
+  }
+  if (segs.size() == 2 && segs[0] == "apis") {
+    for (const auto& g : legacyGroupList(store_.registry())["groups"]) {
+      if (g["name"] == segs[1]) {
+        Json out = g;
+        out["kind"] = "APIGroup";
+        out["apiVersion"] = "v1";
+        return json(200, out);
+      }
+    }
+    return errorOf(404, "NotFound", "the server could not find the requested resource");
+  }
+  if (segs.size() == 3 && segs[0] == "apis") {
+    Json list = legacyResourceList(store_.registry(), segs[1], segs[2]);
+    if (list["resources"].empty()) return errorOf(404, "NotFound", "the server could not find the requested resource");
+    return json(200, list);
+  }
+  if (segs.size() >= 3 && segs[0] == "api") return serveResource(req, segs, 1);
+  if (segs.size() >= 4 && segs[0] == "apis") return serveResource(req, segs, 2);
+  return errorOf(404, "NotFound", "the server could not find the requested resource");
+}
+
+HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<std::string>& segs, size_t vi) {
+  const std::string group = vi == 1 ? "" : segs[1];
+  const std::string version = segs[vi];
+  std::vector<std::string> rest(segs.begin() + static_cast<long>(vi) + 1, segs.end());
+  std::string ns;
+  // /namespaces/{ns}/{resource}/... unless it is the namespaces resource itself (.../namespaces/{name}[/status]).
+  if (rest.size() >= 3 && rest[0] == "namespaces" && rest[2] != "status" && rest[2] != "finalize") {
+    ns = rest[1];
+    rest.erase(rest.begin(), rest.begin() + 2);
+  }
+  if (rest.empty() || rest.size() > 3) return errorOf(404, "NotFound", "the server could not find the requested resource");
+  auto info = store_.resolve(group, version, rest[0]);
+  if (!info.ok()) return error(info.error());
+  if (!info->ref.namespaced && !ns.empty()) return errorOf(404, "NotFound", "the server could not find the requested resource");
+  const std::string name = rest.size() >= 2 ? rest[1] : "";
+  const std::string sub = rest.size() == 3 ? rest[2] : "";
+  const kube::ResourceRef& ref = info->ref;
+  const bool table = wantsTable(req);
+  const std::string& m = req.method;
+
+  if (m == "GET" && name.empty()) {
+    if (req.param("watch") == "true" || req.param("watch") == "1") return watch(req, *info, ns, table);
+    kube::ListOptions o;
+    o.labelSelector = req.param("labelSelector");
+    o.fieldSelector = req.param("fieldSelector");
+    o.continueToken = req.param("continue");
+    o.resourceVersion = req.param("resourceVersion");
+    if (!req.param("limit").empty()) o.limit = std::atoll(req.param("limit").c_str());
+    auto list = store_.list(ref, ns, o);
+    if (!list.ok()) return error(list.error());
+    if (table) return json(200, toTable(*info, *list, req.param("includeObject") != "None"), kTableType);
+    return json(200, *list);
+  }
+  if (m == "GET") {
+    if (sub == "log") return errorOf(404, "NotFound", "pod logs come with the local node");
+    auto obj = store_.get(ref, ns, name, sub);
+    if (!obj.ok()) return error(obj.error());
+    if (table) return json(200, toTable(*info, *obj, req.param("includeObject") != "None"), kTableType);
+    return json(200, *obj);
+  }
+  apimachinery::RequestContext ctx;
+  if (m == "POST" && name.empty()) {
+    auto body = decodeBody(req);
+    if (!body.ok()) return error(kube::badRequestError(body.error().message));
+    auto created = store_.create(ref, ns, std::move(*body), writeOptions(req), &ctx);
+    if (!created.ok()) return error(created.error());
+    HttpResponse r = json(201, *created);
+    addWarnings(r, ctx);
+    return r;
+  }
+  if (m == "PUT" && !name.empty()) {
+    auto body = decodeBody(req);
+    if (!body.ok()) return error(kube::badRequestError(body.error().message));
+    auto updated = store_.update(ref, ns, name, std::move(*body), writeOptions(req), sub, &ctx);
+    if (!updated.ok()) return error(updated.error());
+    HttpResponse r = json(200, *updated);
+    addWarnings(r, ctx);
+    return r;
+  }
+  if (m == "PATCH" && !name.empty()) {
+    const std::string ct = req.header("content-type");
+    kube::PatchType type;
+    std::string body = req.body;
+    if (ct.rfind("application/merge-patch+json", 0) == 0) type = kube::PatchType::kMerge;
+    else if (ct.rfind("application/json-patch+json", 0) == 0) type = kube::PatchType::kJson;
+    else if (ct.rfind("application/strategic-merge-patch+json", 0) == 0) {
+      if (info->crd) return errorOf(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+      type = kube::PatchType::kStrategicMerge;
+    } else if (ct.rfind("application/apply-patch+yaml", 0) == 0) {
+      type = kube::PatchType::kApply;
+    } else {
+      return errorOf(415, "UnsupportedMediaType", "the body of the request was in an unknown format");
+    }
+    kube::PatchOptions o;
+    static_cast<kube::WriteOptions&>(o) = writeOptions(req);
+    o.force = req.param("force") == "true";
+    auto patched = store_.patch(ref, ns, name, type, body, o, sub, &ctx);
+    if (!patched.ok()) return error(patched.error());
+    HttpResponse r = json(200, *patched);
+    addWarnings(r, ctx);
+    return r;
+  }
+  if (m == "DELETE" && !name.empty()) {
+    kube::DeleteOptions o;
+    o.propagationPolicy = req.param("propagationPolicy");
+    o.dryRun = req.param("dryRun") == "All";
+    if (!req.body.empty()) {
+      auto body = parseJson(req.body, "DeleteOptions");
+      if (body.ok() && body->is_object()) {
+        if (body->contains("propagationPolicy") && (*body)["propagationPolicy"].is_string()) o.propagationPolicy = (*body)["propagationPolicy"];
+        if (const Json* p = jsonAt(*body, {"preconditions"})) {
+          if (p->contains("uid") && (*p)["uid"].is_string()) o.preconditionUid = (*p)["uid"].get<std::string>();
+          if (p->contains("resourceVersion") && (*p)["resourceVersion"].is_string()) {
+            o.preconditionResourceVersion = (*p)["resourceVersion"].get<std::string>();
+          }
+        }
+        if (body->contains("dryRun") && (*body)["dryRun"].is_array() && !(*body)["dryRun"].empty()) o.dryRun = true;
+      }
+    }
+    auto deleted = store_.remove(ref, ns, name, o);
+    if (!deleted.ok()) return error(deleted.error());
+    return json(200, *deleted);
+  }
+  kube::ApiError e = kube::fromHttpResponse(405, "");
+  e.message = "the server does not allow this method on the requested resource";
+  return error(e);
+}
+
+HttpResponse ApiServer::watch(const HttpRequest& req, const ResourceInfo& info, const std::string& ns, bool table) {
+  kube::WatchOptions o;
+  o.labelSelector = req.param("labelSelector");
+  o.fieldSelector = req.param("fieldSelector");
+  o.resourceVersion = req.param("resourceVersion");
+  o.allowWatchBookmarks = req.param("allowWatchBookmarks") == "true";
+  int timeout = options_.defaultWatchTimeoutSeconds;
+  if (!req.param("timeoutSeconds").empty()) timeout = std::atoi(req.param("timeoutSeconds").c_str());
+  auto watcher = store_.watch(info.ref, ns, o);
+  HttpResponse r;
+  r.headers = {{"Content-Type", table ? kTableType : "application/json"}, {"Cache-Control", "no-cache, private"}};
+  if (!watcher.ok()) {
+    if (watcher.error().httpCode != 410) return error(watcher.error());
+    // kube-apiserver reports an expired resourceVersion as an ERROR event on a 200 stream.
+    Json status = kube::toStatusJson(watcher.error());
+    r.stream = [status](const ChunkWriter& write) { write(Json{{"type", "ERROR"}, {"object", status}}.dump() + "\n"); };
+    return r;
+  }
+  auto w = *watcher;
+  const bool bookmarks = o.allowWatchBookmarks;
+  r.stream = [this, w, info, table, timeout, bookmarks](const ChunkWriter& write) {
+    using clock = std::chrono::steady_clock;
+    const auto end = clock::now() + std::chrono::seconds(timeout);
+    auto nextBookmark = clock::now() + std::chrono::seconds(options_.bookmarkIntervalSeconds);
+    bool first = true;
+    while (!stopping_ && clock::now() < end) {
+      if (bookmarks && clock::now() >= nextBookmark) {
+        store_.bookmark(*w);
+        nextBookmark = clock::now() + std::chrono::seconds(options_.bookmarkIntervalSeconds);
+      }
+      auto e = w->next(std::chrono::milliseconds(250));
+      if (!e) {
+        if (w->closed()) break;
+        continue;
+      }
+      Json object = e->object;
+      if (table && e->type != kube::WatchEvent::Type::kError && e->type != kube::WatchEvent::Type::kBookmark) {
+        object = toTable(info, object, true);
+        if (!first) object["columnDefinitions"] = Json::array();
+        first = false;
+      }
+      if (!write(Json{{"type", kube::watchEventTypeName(e->type)}, {"object", object}}.dump() + "\n")) break;
+      if (e->type == kube::WatchEvent::Type::kError) break;
+    }
+    store_.stopWatch(w);
+  };
+  return r;
+}
+
+}  // namespace sdb::localcluster

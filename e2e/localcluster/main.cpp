@@ -1,0 +1,188 @@
+// servicedb-localcluster: the project's envtest and kind in one (e2e/README.md).
+//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1]
+// Serves the Kubernetes API over HTTPS with a self-signed CA and a bearer token, keeps state in DIR,
+// writes DIR/kubeconfig once ready, and stops cleanly on SIGTERM or SIGINT.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+#include "e2e/apimachinery/store.h"
+#include "e2e/localcluster/api_server.h"
+#include "e2e/localcluster/http_server.h"
+#include "operator/backup/crypto_util.h"
+#include "operator/core/random.h"
+#include "operator/main/flags.h"
+#include "operator/pki/pki.h"
+
+namespace fs = std::filesystem;
+using namespace sdb;
+
+namespace {
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status writeFileAtomic(const fs::path& p, const std::string& content, mode_t mode) {
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    if (!out) return ioError("cannot write " + tmp.string());
+  }
+  ::chmod(tmp.c_str(), mode);
+  std::error_code ec;
+  fs::rename(tmp, p, ec);
+  if (ec) return ioError("cannot rename " + tmp.string() + ": " + ec.message());
+  return okStatus();
+}
+
+// The CA, server certificate and admin token are made once and reused across restarts, so an
+// existing kubeconfig keeps working.
+Result<std::pair<pki::KeyPair, pki::KeyPair>> loadOrCreatePki(const fs::path& dir, const std::string& address) {
+  if (fs::exists(dir / "ca.crt") && fs::exists(dir / "server.key")) {
+    return std::make_pair(pki::KeyPair{readFile(dir / "ca.crt"), readFile(dir / "ca.key")},
+                          pki::KeyPair{readFile(dir / "server.crt"), readFile(dir / "server.key")});
+  }
+  auto ca = pki::createCa({"servicedb-localcluster CA", std::chrono::hours(24 * 3650)});
+  if (!ca.ok()) return ca.error();
+  pki::ServerCertOptions o;
+  o.commonName = "servicedb-localcluster";
+  o.dnsNames = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local"};
+  o.ipAddresses = {"127.0.0.1"};
+  if (address != "127.0.0.1" && address != "0.0.0.0") o.ipAddresses.push_back(address);
+  o.validity = std::chrono::hours(24 * 3650);
+  auto server = pki::issueServerCert(*ca, o);
+  if (!server.ok()) return server.error();
+  SDB_TRY(writeFileAtomic(dir / "ca.key", ca->privateKeyPem, 0600));
+  SDB_TRY(writeFileAtomic(dir / "server.key", server->privateKeyPem, 0600));
+  SDB_TRY(writeFileAtomic(dir / "server.crt", server->certificatePem, 0644));
+  SDB_TRY(writeFileAtomic(dir / "ca.crt", ca->certificatePem, 0644));
+  return std::make_pair(*ca, *server);
+}
+
+Result<std::string> loadOrCreateToken(const fs::path& dir) {
+  if (fs::exists(dir / "admin-token")) {
+    std::string t = readFile(dir / "admin-token");
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    if (!t.empty()) return t;
+  }
+  auto t = CryptoRandom::instance().hex(24);
+  if (!t.ok()) return t.error();
+  SDB_TRY(writeFileAtomic(dir / "admin-token", *t + "\n", 0600));
+  return *t;
+}
+
+std::string kubeconfig(const std::string& server, const std::string& caPem, const std::string& token) {
+  const std::string caData = backup::crypto::toBase64(reinterpret_cast<const uint8_t*>(caPem.data()), caPem.size());
+  return "apiVersion: v1\nkind: Config\nclusters:\n- name: servicedb-local\n  cluster:\n    server: " + server +
+         "\n    certificate-authority-data: " + caData +
+         "\nusers:\n- name: admin\n  user:\n    token: " + token +
+         "\ncontexts:\n- name: servicedb-local\n  context:\n    cluster: servicedb-local\n    user: admin\n"
+         "    namespace: default\ncurrent-context: servicedb-local\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dataDir, address = "127.0.0.1";
+  int port = 6443;
+  bool fsync = false;
+  cli::FlagSet flags("servicedb-localcluster");
+  flags.addString("data-dir", &dataDir, "directory for state, certificates, token and kubeconfig (required)");
+  flags.addString("address", &address, "address to listen on");
+  flags.addInt("port", &port, "HTTPS port (0: any free port)");
+  flags.addBool("fsync", &fsync, "fdatasync every write (survives power loss, not only kill -9)");
+  auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    std::cerr << parsed.error().message << "\n";
+    return 2;
+  }
+  if (flags.helpRequested()) {
+    std::cout << "Usage: servicedb-localcluster --data-dir DIR [flags]\n\n" << flags.usage();
+    return 0;
+  }
+  if (dataDir.empty()) {
+    std::cerr << "servicedb-localcluster: --data-dir is required\n";
+    return 2;
+  }
+  // Block the stop signals in every thread; the main thread waits for them with sigwait().
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const fs::path dir = fs::absolute(dataDir);
+  fs::create_directories(dir);
+  fs::remove(dir / "kubeconfig");
+  auto certs = loadOrCreatePki(dir, address);
+  if (!certs.ok()) {
+    std::cerr << "servicedb-localcluster: " << certs.error().message << "\n";
+    return 1;
+  }
+  auto token = loadOrCreateToken(dir);
+  if (!token.ok()) {
+    std::cerr << "servicedb-localcluster: " << token.error().message << "\n";
+    return 1;
+  }
+  apimachinery::StoreOptions so;
+  so.dataDir = (dir / "store").string();
+  so.fsyncEveryWrite = fsync;
+  auto store = apimachinery::Store::open(so);
+  if (!store.ok()) {
+    std::cerr << "servicedb-localcluster: " << store.error().message << "\n";
+    return 1;
+  }
+  for (const char* ns : {"default", "kube-system", "kube-public"}) {
+    (void)(*store)->create(kube::resources::kNamespaces, "", {{"metadata", {{"name", ns}}}});
+  }
+  localcluster::HttpsServer server;
+  localcluster::ApiServerOptions ao;
+  ao.adminToken = *token;
+  localcluster::ApiServer api(**store, ao);
+  // One JSON line per request (verb, path, query, code): the request log that benchmarks count API
+  // calls from. Identities come with the RBAC issue.
+  std::mutex logMu;
+  std::ofstream requestLog(dir / "requests.log", std::ios::app);
+  auto started = server.start({address, port, certs->second.certificatePem, certs->second.privateKeyPem},
+                              [&](const localcluster::HttpRequest& r) {
+                                auto resp = api.handle(r);
+                                Json line = {{"ts", formatRfc3339(std::chrono::system_clock::now())},
+                                             {"method", r.method}, {"path", r.path}, {"code", resp.status}};
+                                if (!r.query.empty()) line["query"] = r.query;
+                                std::lock_guard<std::mutex> lock(logMu);
+                                requestLog << line.dump() << "\n";
+                                requestLog.flush();
+                                return resp;
+                              });
+  if (!started.ok()) {
+    std::cerr << "servicedb-localcluster: " << started.error().message << "\n";
+    return 1;
+  }
+  const std::string url = "https://" + (address == "0.0.0.0" ? std::string("127.0.0.1") : address) + ":" +
+                          std::to_string(server.port());
+  auto wrote = writeFileAtomic(dir / "kubeconfig", kubeconfig(url, certs->first.certificatePem, *token), 0600);
+  if (!wrote.ok()) {
+    std::cerr << "servicedb-localcluster: " << wrote.error().message << "\n";
+    return 1;
+  }
+  std::cerr << "servicedb-localcluster: serving " << url << "; kubeconfig at " << (dir / "kubeconfig").string() << "\n";
+  int sig = 0;
+  sigwait(&stopSignals, &sig);
+  std::cerr << "servicedb-localcluster: stopping on signal " << sig << "\n";
+  api.stop();
+  server.stop();
+  return 0;
+}
