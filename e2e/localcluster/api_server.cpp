@@ -39,6 +39,12 @@ std::vector<std::string> split(const std::string& path) {
   return out;
 }
 
+// Query booleans as Go's strconv.ParseBool reads them (the Python client sends "True").
+bool boolParam(const HttpRequest& req, const std::string& name) {
+  const std::string v = req.param(name);
+  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+}
+
 bool wantsTable(const HttpRequest& req) { return req.header("accept").find("as=Table") != std::string::npos; }
 
 const char* kTableType = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -102,6 +108,20 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     if (aggregated) return json(200, aggregatedDiscovery(store_.registry(), false, "apidiscovery.k8s.io/" + discoveryVersion), discoveryType);
     return json(200, legacyGroupList(store_.registry()));
   }
+  if (req.path == "/openapi/v2") {
+    // A minimal OpenAPI v2 document in protobuf (gnostic openapi_v2.Document: swagger = 1, info = 2
+    // {title = 1, version = 2}). kubectl 1.27 insists on parsing one before it validates; with no
+    // definitions it leaves validation of our kinds to the server. Newer kubectl uses /openapi/v3.
+    auto field = [](int number, const std::string& bytes) {
+      std::string out(1, static_cast<char>(number << 3 | 2));
+      out.push_back(static_cast<char>(bytes.size()));
+      return out + bytes;
+    };
+    HttpResponse r;
+    r.headers = {{"Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"}};
+    r.body = field(1, "2.0") + field(2, field(1, "Kubernetes") + field(2, "v1.32.0"));
+    return r;
+  }
   if (segs.size() >= 2 && segs[0] == "openapi" && segs[1] == "v3") {
     if (segs.size() == 2) return json(200, openApiRoot(store_.registry()));
     std::string group, version;
@@ -157,7 +177,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
   const std::string& m = req.method;
 
   if (m == "GET" && name.empty()) {
-    if (req.param("watch") == "true" || req.param("watch") == "1") return watch(req, *info, ns, table);
+    if (boolParam(req, "watch")) return watch(req, *info, ns, table);
     kube::ListOptions o;
     o.labelSelector = req.param("labelSelector");
     o.fieldSelector = req.param("fieldSelector");
@@ -211,7 +231,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     }
     kube::PatchOptions o;
     static_cast<kube::WriteOptions&>(o) = writeOptions(req);
-    o.force = req.param("force") == "true";
+    o.force = boolParam(req, "force");
     auto patched = store_.patch(ref, ns, name, type, body, o, sub, &ctx);
     if (!patched.ok()) return error(patched.error());
     HttpResponse r = json(200, *patched);
@@ -249,7 +269,7 @@ HttpResponse ApiServer::watch(const HttpRequest& req, const ResourceInfo& info, 
   o.labelSelector = req.param("labelSelector");
   o.fieldSelector = req.param("fieldSelector");
   o.resourceVersion = req.param("resourceVersion");
-  o.allowWatchBookmarks = req.param("allowWatchBookmarks") == "true";
+  o.allowWatchBookmarks = boolParam(req, "allowWatchBookmarks");
   int timeout = options_.defaultWatchTimeoutSeconds;
   if (!req.param("timeoutSeconds").empty()) timeout = std::atoi(req.param("timeoutSeconds").c_str());
   auto watcher = store_.watch(info.ref, ns, o);

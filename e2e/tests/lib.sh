@@ -1,0 +1,48 @@
+# Shared by the e2e scripts: start and stop a local cluster in a temporary directory.
+# Usage: source lib.sh; start_cluster; ...; (stop happens on exit)
+set -euo pipefail
+LOCALCLUSTER=${LOCALCLUSTER:?set LOCALCLUSTER to build/bin/servicedb-localcluster}
+SOURCE_DIR=${SOURCE_DIR:?set SOURCE_DIR to the repository}
+WORK=$(mktemp -d /tmp/sdb-e2e.XXXXXX)
+# kubectl caches discovery per host:port for hours; clusters on reused random ports must not share it.
+export KUBECACHEDIR="$WORK/kubecache"
+LC_PID=""
+
+start_cluster() {
+  rm -f "$WORK/lc/kubeconfig"
+  "$LOCALCLUSTER" --data-dir "$WORK/lc" --port 0 >>"$WORK/lc.log" 2>&1 &
+  LC_PID=$!
+  for _ in $(seq 1 100); do [ -f "$WORK/lc/kubeconfig" ] && break; sleep 0.1; done
+  [ -f "$WORK/lc/kubeconfig" ] || { echo "local cluster did not start:"; cat "$WORK/lc.log"; exit 1; }
+  export KUBECONFIG="$WORK/lc/kubeconfig"
+}
+
+stop_cluster() {
+  if [ -n "$LC_PID" ] && kill -0 "$LC_PID" 2>/dev/null; then
+    kill -TERM "$LC_PID"
+    wait "$LC_PID" || true
+  fi
+  LC_PID=""
+}
+
+cleanup() {
+  stop_cluster
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass=0
+check() {  # check "what" command...
+  local what=$1; shift
+  if "$@" >"$WORK/out" 2>&1; then
+    echo "ok   $what"; pass=$((pass + 1))
+  else
+    echo "FAIL $what"; sed 's/^/     /' "$WORK/out"; exit 1
+  fi
+}
+expect_fail() {  # expect_fail "what" pattern command...: the command must fail with output matching pattern
+  local what=$1 pattern=$2; shift 2
+  if "$@" >"$WORK/out" 2>&1; then echo "FAIL $what (it succeeded)"; cat "$WORK/out"; exit 1; fi
+  if ! grep -qE -- "$pattern" "$WORK/out"; then echo "FAIL $what: output does not match /$pattern/"; cat "$WORK/out"; exit 1; fi
+  echo "ok   $what"; pass=$((pass + 1))
+}
