@@ -1,0 +1,136 @@
+// Informer: a reflector (list, then watch from the list's resourceVersion) feeding an in-memory cache
+// of one resource kind, with indexes and event handlers. The shape of client-go's SharedInformer.
+//
+// - Watches ask for bookmarks and resume from the last seen resourceVersion when a watch ends.
+// - 410 Gone (HTTP status or an ERROR event) → re-list; the cache is replaced and the differences
+//   are delivered as add/update/delete events.
+// - Other failures reconnect after a jittered exponential backoff (options).
+// - Stall detection: if neither an event nor a bookmark arrives within stallFactor × timeoutSeconds,
+//   the watch is stopped and re-opened from the last resourceVersion.
+// - Resync: every resyncPeriod each cached object is re-delivered as update(old == new).
+// - metadata.managedFields is stripped before caching (it is often half of an object's size).
+// - `labelSelector` filters both list and watch. The manager uses it for Secrets so only Secrets
+//   labelled app.kubernetes.io/managed-by=servicedb-operator are cached; user-named Secrets are read
+//   with uncached client GETs (caching every Secret is a known cause of operator OOMs).
+//
+// Cached objects are immutable shared_ptr<const Json>: readers share them without copying and must
+// not cast constness away.
+//
+// Contract: thread-safe. Handlers run on the informer's thread, in event order, without internal locks
+// held; they must be quick (enqueue a key) and must not call stop().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "operator/core/clock.h"
+#include "operator/core/json.h"
+#include "operator/kube/client.h"
+
+namespace sdb::runtime {
+
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kManagedByValue = "servicedb-operator";
+inline constexpr const char* kManagedBySelector = "app.kubernetes.io/managed-by=servicedb-operator";
+
+using ObjectPtr = std::shared_ptr<const Json>;
+
+struct InformerHandlers {
+  std::function<void(const ObjectPtr&)> onAdd;
+  std::function<void(const ObjectPtr& oldObj, const ObjectPtr& newObj)> onUpdate;
+  std::function<void(const ObjectPtr&)> onDelete;
+};
+
+struct InformerOptions {
+  kube::ResourceRef resource;
+  std::string ns;             // "" = all namespaces
+  std::string labelSelector;  // e.g. kManagedBySelector for Secrets
+  int watchTimeoutSeconds = 300;
+  int stallFactor = 2;
+  std::chrono::milliseconds resyncPeriod{std::chrono::minutes(10)};  // 0 = never
+  std::chrono::milliseconds backoffInitial{800};
+  std::chrono::milliseconds backoffMax{std::chrono::seconds(30)};
+  int64_t listPageSize = 500;
+  std::chrono::milliseconds monitorInterval{500};  // real-time period of the stall/resync check
+};
+
+struct InformerStats {
+  uint64_t lists = 0, watches = 0, events = 0, bookmarks = 0, relistsOnGone = 0, stalls = 0, failures = 0;
+};
+
+class Informer {
+ public:
+  Informer(kube::KubeClient& client, InformerOptions options, Clock& clock = SystemClock::instance());
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // Handlers added before start() see every object; later ones get synthetic adds for the cache.
+  void addHandlers(InformerHandlers handlers);
+  void start();
+  void stop();
+  bool hasSynced() const { return synced_.load(); }
+  // Waits (real time) until synced or the timeout passes.
+  bool waitForSync(std::chrono::milliseconds timeout) const;
+
+  ObjectPtr get(const std::string& ns, const std::string& name) const;
+  std::vector<ObjectPtr> list(const std::string& ns = "") const;  // "" = all
+  std::vector<ObjectPtr> byOwnerUid(const std::string& uid) const;
+  std::vector<ObjectPtr> byLabel(const std::string& key, const std::string& value) const;
+  size_t size() const;
+  std::string lastResourceVersion() const;
+  InformerStats stats() const;
+  const kube::ResourceRef& resource() const { return options_.resource; }
+
+  // Applies one decoded watch event to the cache and handlers (exposed for benchmarks).
+  void applyEvent(const kube::WatchEvent& event);
+
+ private:
+  void run();
+  void monitor();
+  kube::KStatus relist();
+  bool watchOnce();  // false when the reflector should re-list
+  void upsert(Json obj);
+  void erase(const Json& obj);
+  void index(const std::string& key, const Json& obj, bool add);
+  void sleepBackoff();
+  std::vector<InformerHandlers> handlersSnapshot() const;
+
+  kube::KubeClient& client_;
+  InformerOptions options_;
+  Clock& clock_;
+
+  mutable std::mutex mu_;  // cache, indexes, rv
+  std::unordered_map<std::string, ObjectPtr> items_;
+  std::map<std::string, std::set<std::string>> byNamespace_, byOwner_, byLabel_;
+  std::string rv_;
+  InformerStats stats_;
+
+  mutable std::mutex handlersMu_;
+  std::vector<InformerHandlers> handlers_;
+
+  mutable std::mutex streamMu_;
+  kube::WatchStream* stream_ = nullptr;
+  std::chrono::steady_clock::time_point lastActivity_{};
+  std::chrono::steady_clock::time_point lastResync_{};
+
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> running_{false};
+  mutable std::mutex waitMu_;
+  mutable std::condition_variable waitCv_;
+  std::chrono::milliseconds backoff_{0};
+  std::thread thread_, monitorThread_;
+};
+
+}  // namespace sdb::runtime
