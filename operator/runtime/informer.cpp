@@ -199,7 +199,11 @@ bool Informer::watchOnce() {
   opts.allowWatchBookmarks = true;
   auto opened = client_.watch(options_.resource, options_.ns, opts);
   if (!opened.ok()) {
-    if (opened.error().is(kube::ApiErrorReason::kGone)) return false;
+    if (opened.error().is(kube::ApiErrorReason::kGone)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.relistsOnGone;
+      return false;
+    }
     logStructured(spdlog::level::warn, "watch failed",
                   {{"resource", options_.resource.groupResource()}, {"error", opened.error().toString()}});
     {

@@ -1,0 +1,199 @@
+// Informer over the in-process client: list then watch, handlers, indexes, managedFields stripped,
+// the Secret label filter, and 410 → re-list after a cut watch outlived the store's history.
+#include "operator/runtime/informer.h"
+
+#include "tests/unit/runtime/fixture.h"
+
+using namespace std::chrono_literals;
+using namespace sdb;
+using namespace sdb::runtime;
+using namespace sdb::runtime::testing;
+namespace res = sdb::kube::resources;
+
+namespace {
+
+Json configMap(const std::string& ns, const std::string& name, Json labels = Json::object(),
+               const std::string& ownerUid = "") {
+  Json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata", {{"name", name}, {"namespace", ns}, {"labels", labels}}},
+             {"data", {{"k", "v"}}}};
+  if (!ownerUid.empty()) {
+    cm["metadata"]["ownerReferences"] = {{{"apiVersion", "servicedb.io/v1alpha1"},
+                                          {"kind", "ServiceDatabase"},
+                                          {"name", "owner"},
+                                          {"uid", ownerUid},
+                                          {"controller", true}}};
+  }
+  return cm;
+}
+
+struct Recorder {
+  std::mutex mu;
+  std::vector<std::string> log;
+  InformerHandlers handlers() {
+    return {[this](const ObjectPtr& o) { push("add " + jsonString(*o, {"metadata", "name"})); },
+            [this](const ObjectPtr& a, const ObjectPtr& b) {
+              if (a != b) push("update " + jsonString(*b, {"metadata", "name"}));
+            },
+            [this](const ObjectPtr& o) { push("delete " + jsonString(*o, {"metadata", "name"})); }};
+  }
+  void push(std::string s) {
+    std::lock_guard<std::mutex> l(mu);
+    log.push_back(std::move(s));
+  }
+  bool has(const std::string& s) {
+    std::lock_guard<std::mutex> l(mu);
+    return std::find(log.begin(), log.end(), s) != log.end();
+  }
+};
+
+class InformerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = openStore(nullptr, 8);
+    ASSERT_TRUE(store_);
+    client_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
+    for (auto ns : {"a", "b"}) ASSERT_TRUE(client_->create(res::kNamespaces, "", nsObject(ns)).ok());
+  }
+  std::unique_ptr<apimachinery::Store> store_;
+  std::unique_ptr<apimachinery::InProcessKubeClient> client_;
+};
+
+}  // namespace
+
+TEST_F(InformerTest, ListThenWatchWithIndexes) {
+  Json managed = configMap("a", "pre", {{"app", "x"}}, "uid-1");
+  managed["metadata"]["managedFields"] = {{{"manager", "kubectl"}, {"operation", "Apply"}}};
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", managed).ok());
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "b", configMap("b", "other", {{"app", "y"}})).ok());
+
+  InformerOptions o;
+  o.resource = res::kConfigMaps;
+  Informer inf(*client_, o);
+  Recorder rec;
+  inf.addHandlers(rec.handlers());
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  EXPECT_TRUE(inf.hasSynced());
+  EXPECT_EQ(inf.size(), 2u);
+  EXPECT_TRUE(rec.has("add pre"));
+  auto pre = inf.get("a", "pre");
+  ASSERT_TRUE(pre);
+  EXPECT_FALSE(jsonAt(*pre, {"metadata", "managedFields"})) << "managedFields must be stripped";
+  EXPECT_EQ(pre->value("kind", ""), "ConfigMap") << "list items get their kind back";
+
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "b", configMap("b", "child", {{"app", "x"}}, "uid-1")).ok());
+  ASSERT_TRUE(eventually([&] { return inf.size() == 3; }));
+  EXPECT_TRUE(rec.has("add child"));
+  EXPECT_EQ(inf.list("a").size(), 1u);
+  EXPECT_EQ(inf.list("b").size(), 2u);
+  EXPECT_EQ(inf.byOwnerUid("uid-1").size(), 2u);
+  EXPECT_EQ(inf.byLabel("app", "x").size(), 2u);
+  EXPECT_EQ(inf.byLabel("app", "y").size(), 1u);
+
+  Json changed = *inf.get("b", "child");
+  changed["metadata"]["labels"] = {{"app", "z"}};
+  ASSERT_TRUE(client_->update(res::kConfigMaps, "b", changed).ok());
+  ASSERT_TRUE(eventually([&] { return inf.byLabel("app", "z").size() == 1; }));
+  EXPECT_EQ(inf.byLabel("app", "x").size(), 1u) << "the old label's index entry is gone";
+  EXPECT_TRUE(rec.has("update child"));
+
+  ASSERT_TRUE(client_->remove(res::kConfigMaps, "a", "pre").ok());
+  ASSERT_TRUE(eventually([&] { return inf.size() == 2; }));
+  EXPECT_TRUE(rec.has("delete pre"));
+  EXPECT_TRUE(inf.byOwnerUid("uid-1").size() == 1u);
+  inf.stop();
+}
+
+TEST_F(InformerTest, SecretsAreCachedOnlyWithOurLabel) {
+  Json ours = {{"apiVersion", "v1"},
+               {"kind", "Secret"},
+               {"metadata", {{"name", "ours"}, {"namespace", "a"}, {"labels", {{kManagedByLabel, kManagedByValue}}}}},
+               {"stringData", {{"password", "p"}}}};
+  Json theirs = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "theirs"}, {"namespace", "a"}}},
+                 {"stringData", {{"password", "q"}}}};
+  ASSERT_TRUE(client_->create(res::kSecrets, "a", ours).ok());
+  ASSERT_TRUE(client_->create(res::kSecrets, "a", theirs).ok());
+  InformerOptions o;
+  o.resource = res::kSecrets;
+  o.labelSelector = kManagedBySelector;
+  Informer inf(*client_, o);
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  theirs["metadata"]["name"] = "theirs-2";
+  ASSERT_TRUE(client_->create(res::kSecrets, "a", theirs).ok());
+  ours["metadata"]["name"] = "ours-2";
+  ASSERT_TRUE(client_->create(res::kSecrets, "a", ours).ok());
+  ASSERT_TRUE(eventually([&] { return inf.get("a", "ours-2") != nullptr; }));
+  EXPECT_TRUE(inf.get("a", "ours"));
+  EXPECT_FALSE(inf.get("a", "theirs")) << "user Secrets are read uncached, never cached";
+  EXPECT_FALSE(inf.get("a", "theirs-2"));
+  EXPECT_EQ(inf.size(), 2u);
+  inf.stop();
+}
+
+TEST_F(InformerTest, GoneAfterCutWatchRelistsAndDeliversMissedDeletes) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client_->create(res::kConfigMaps, "a", configMap("a", "cm" + std::to_string(i))).ok());
+  }
+  GatedClient gated(*client_);
+  InformerOptions o;
+  o.resource = res::kConfigMaps;
+  o.backoffInitial = 10ms;
+  o.backoffMax = 20ms;
+  Informer inf(gated, o);
+  Recorder rec;
+  inf.addHandlers(rec.handlers());
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  ASSERT_TRUE(eventually([&] { return gated.watchCalls.load() >= 1 && inf.stats().watches >= 1; }));
+  std::this_thread::sleep_for(20ms);
+
+  gated.refuseWatches = true;
+  gated.cutWatch();
+  // While we are away: more writes than the store's history (8) keeps, including a delete.
+  ASSERT_TRUE(client_->remove(res::kConfigMaps, "a", "cm0").ok());
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(client_->create(res::kConfigMaps, "b", configMap("b", "new" + std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(eventually([&] { return inf.stats().failures >= 1; })) << "reconnects were refused";
+  gated.refuseWatches = false;
+
+  ASSERT_TRUE(eventually([&] { return inf.size() == 14; })) << "size " << inf.size();
+  EXPECT_GE(inf.stats().relistsOnGone, 1u) << "resuming from the old resourceVersion answered 410";
+  EXPECT_GE(inf.stats().lists, 2u);
+  EXPECT_TRUE(rec.has("delete cm0")) << "the re-list delivered the delete we missed";
+  EXPECT_FALSE(inf.get("a", "cm0"));
+  EXPECT_TRUE(inf.get("b", "new11"));
+  // And the new watch works.
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", configMap("a", "after")).ok());
+  ASSERT_TRUE(eventually([&] { return inf.get("a", "after") != nullptr; }));
+  inf.stop();
+}
+
+TEST_F(InformerTest, StalledWatchIsRestartedAndResyncRedelivers) {
+  InformerOptions o;
+  o.resource = res::kConfigMaps;
+  o.watchTimeoutSeconds = 1;
+  o.stallFactor = 1;  // nothing within 1 s → restart (the in-process stream sends no bookmarks)
+  o.monitorInterval = 50ms;
+  o.resyncPeriod = 300ms;
+  Informer inf(*client_, o);
+  std::atomic<int> resyncs{0};
+  inf.addHandlers({nullptr, [&](const ObjectPtr& a, const ObjectPtr& b) {
+                     if (a == b) ++resyncs;
+                   },
+                   nullptr});
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", configMap("a", "x")).ok());
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  ASSERT_TRUE(eventually([&] { return resyncs.load() >= 1; }, 3s)) << "resync re-delivers cached objects";
+  ASSERT_TRUE(eventually([&] { return inf.stats().watches >= 2; }, 5s)) << "the watch was re-opened";
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", configMap("a", "y")).ok());
+  ASSERT_TRUE(eventually([&] { return inf.get("a", "y") != nullptr; }));
+  EXPECT_EQ(inf.stats().relistsOnGone, 0u);
+  inf.stop();
+}
