@@ -75,6 +75,13 @@ kube::KResult<ApplyOutcome> applyIfChanged(kube::KubeClient& client, const kube:
   opts.force = true;
   auto r = client.patch(ref, jsonString(desired, {"metadata", "namespace"}), jsonString(desired, {"metadata", "name"}),
                         kube::PatchType::kApply, dumpJson(desired), opts);
+  if (!r.ok() && r.error().is(kube::ApiErrorReason::kNotFound) && !live) {
+    // kube-apiserver creates on apply; a server that answers 404 instead (older local stores) gets
+    // an explicit create with the same field manager.
+    kube::WriteOptions wo;
+    wo.fieldManager = fieldManager;
+    r = client.create(ref, jsonString(desired, {"metadata", "namespace"}), desired, wo);
+  }
   if (!r.ok()) return r.error();
   out.applied = true;
   out.object = std::move(*r);
