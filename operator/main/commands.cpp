@@ -5,6 +5,8 @@ namespace sdb::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"run", "run the controller manager", runManager},
+      {"backup", "stream an encrypted backup of a database to a destination (for backup Jobs)", runBackupCommand},
+      {"restore", "authenticate a backup and restore it into a fresh database (for restore Jobs)", runRestoreCommand},
   };
   return table;
 }

@@ -18,6 +18,8 @@ struct Command {
 
 const std::vector<Command>& commands();
 
-int runManager(const std::vector<std::string>& args);  // cmd_run.cpp
+int runManager(const std::vector<std::string>& args);         // cmd_run.cpp
+int runBackupCommand(const std::vector<std::string>& args);   // cmd_backup.cpp
+int runRestoreCommand(const std::vector<std::string>& args);  // cmd_backup.cpp
 
 }  // namespace sdb::cli

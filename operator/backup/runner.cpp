@@ -1,0 +1,239 @@
+#include "operator/backup/runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "operator/core/clock.h"
+
+namespace sdb::backup {
+namespace {
+
+constexpr size_t kReadBuffer = 1 << 20;
+
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;  // its stdout (dump) or stdin (restore)
+};
+
+// Spawns argv with one end of a pipe as stdin (toChild) or stdout (!toChild). stderr is inherited, so
+// the tool's own messages reach the Job's log.
+Result<Child> spawn(const std::vector<std::string>& argv, bool toChild) {
+  if (argv.empty()) return invalidArgument("no command to run");
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return ioError("pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) return ioError("fork failed");
+  if (pid == 0) {
+    dup2(toChild ? p[0] : p[1], toChild ? 0 : 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(toChild ? p[0] : p[1]);
+  return Child{pid, toChild ? p[1] : p[0]};
+}
+
+int reap(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string streamPath(const std::string& target, const std::string& id) { return target + "/" + id + ".sdbk"; }
+std::string manifestPath(const std::string& target, const std::string& id) { return target + "/" + id + ".manifest.json"; }
+
+Result<std::string> readAll(Destination& dest, const std::string& path) {
+  auto r = dest.open(path);
+  if (!r.ok()) return r.error();
+  std::string out;
+  uint8_t buf[65536];
+  while (true) {
+    auto n = (*r)->read(buf, sizeof buf);
+    if (!n.ok()) return n.error();
+    if (*n == 0) break;
+    out.append(reinterpret_cast<char*>(buf), *n);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string newBackupId(std::chrono::system_clock::time_point now, Random& random) {
+  std::string stamp = formatRfc3339(now);  // 2026-11-25T03:15:00Z
+  std::string compact;
+  for (char c : stamp) {
+    if (c != '-' && c != ':') compact.push_back(c);
+  }
+  return compact + "-" + random.hex(4).valueOr("00000000");
+}
+
+Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
+  const auto started = std::chrono::system_clock::now();
+  auto out = dest.create(streamPath(req.target, req.backupId));
+  if (!out.ok()) return out.error();
+  ObjectWriter& writer = **out;
+  auto enc = Encryptor::start(req.key, {req.keyId, req.backupId, req.chunkSize}, CryptoRandom::instance(),
+                              [&](const uint8_t* d, size_t n) { return writer.write(d, n); });
+  if (!enc.ok()) return enc.error();
+  auto child = spawn(req.dumpCommand, /*toChild=*/false);
+  if (!child.ok()) return child.error();
+  std::vector<uint8_t> buf(kReadBuffer);
+  Status streamed = okStatus();
+  while (true) {
+    ssize_t n = ::read(child->fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      streamed = ioError(std::string("reading the dump: ") + std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    streamed = enc->write(buf.data(), static_cast<size_t>(n));
+    if (!streamed.ok()) break;
+  }
+  close(child->fd);
+  if (!streamed.ok()) kill(child->pid, SIGKILL);
+  const int code = reap(child->pid);
+  auto fail = [&](const Error& e) -> Result<Json> {
+    writer.abort();
+    (void)appendAccessLog(dest, req.target, "write", req.backupId, req.actor, "failed", {{"error", e.message}});
+    return e;
+  };
+  if (!streamed.ok()) return fail(streamed.error());
+  if (code != 0) return fail(ioError(req.dumpCommand[0] + " exited with " + std::to_string(code)));
+  auto summary = enc->finish();
+  if (!summary.ok()) return fail(summary.error());
+  if (auto c = writer.commit(); !c.ok()) return fail(c.error());
+  const auto finished = std::chrono::system_clock::now();
+  Json manifest = {{"id", req.backupId},
+                   {"target", req.target},
+                   {"engine", req.engine},
+                   {"engineVersion", req.engineVersion},
+                   {"startedAt", formatRfc3339(started)},
+                   {"finishedAt", formatRfc3339(finished)},
+                   {"size", summary->plaintextBytes},
+                   {"streamSize", summary->streamBytes},
+                   {"chunks", summary->chunks},
+                   {"digest", summary->digest},
+                   {"keyId", req.keyId},
+                   {"tools", "servicedb-operator " SERVICEDB_VERSION "; " + req.dumpCommand[0]}};
+  manifest = signManifest(manifest, enc->manifestKey());
+  auto mw = dest.create(manifestPath(req.target, req.backupId));
+  if (!mw.ok()) return mw.error();
+  const std::string text = manifest.dump() + "\n";
+  SDB_TRY((*mw)->write(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  SDB_TRY((*mw)->commit());
+  SDB_TRY(appendAccessLog(dest, req.target, "write", req.backupId, req.actor, "succeeded",
+                          {{"size", summary->plaintextBytes}, {"streamSize", summary->streamBytes}}));
+  return manifest;
+}
+
+Result<std::string> latestBackupId(Destination& dest, const std::string& target) {
+  auto files = dest.list(target);
+  if (!files.ok()) return files.error();
+  std::string latest;
+  const std::string suffix = ".manifest.json";
+  for (const auto& f : *files) {
+    if (f.size() <= suffix.size() || f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    if (f.find("/access-log/") != std::string::npos) continue;
+    std::string id = f.substr(f.rfind('/') + 1);
+    id = id.substr(0, id.size() - suffix.size());
+    if (id > latest) latest = id;
+  }
+  if (latest.empty()) return notFound("no complete backup of " + target + " in " + dest.describe());
+  return latest;
+}
+
+Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) {
+  std::string id = req.backupId;
+  if (id.empty() || id == "latest") {
+    auto latest = latestBackupId(dest, req.target);
+    if (!latest.ok()) return latest.error();
+    id = *latest;
+  }
+  const std::string action = req.verifyOnly ? "verify" : "restore";
+  auto fail = [&](const Error& e) -> Result<RestoreSummary> {
+    (void)appendAccessLog(dest, req.target, action, id, req.actor, "failed", {{"error", e.message}});
+    return e;
+  };
+  auto manifestText = readAll(dest, manifestPath(req.target, id));
+  if (!manifestText.ok()) return fail(manifestText.error().wrap("manifest of " + id));
+  auto manifest = parseJson(*manifestText, "manifest");
+  if (!manifest.ok()) return fail(manifest.error());
+  auto in = dest.open(streamPath(req.target, id));
+  if (!in.ok()) return fail(in.error());
+
+  Child child;
+  if (!req.verifyOnly) {
+    auto c = spawn(req.restoreCommand, /*toChild=*/true);
+    if (!c.ok()) return fail(c.error());
+    child = *c;
+  }
+  Decryptor dec(
+      [&](const std::string& keyId) -> Result<Key> {
+        auto it = req.keys.find(keyId);
+        if (it == req.keys.end()) return notFound("no key with id \"" + keyId + "\" was given");
+        return it->second;
+      },
+      [&](const uint8_t* d, size_t n) -> Status {
+        if (child.pid < 0) return okStatus();
+        while (n > 0) {
+          ssize_t w = ::write(child.fd, d, n);
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) return ioError(req.restoreCommand[0] + " stopped reading: " + std::strerror(errno));
+          d += w;
+          n -= static_cast<size_t>(w);
+        }
+        return okStatus();
+      });
+  auto abortChild = [&] {
+    if (child.pid > 0) {
+      kill(child.pid, SIGKILL);  // before EOF: a single-transaction restore rolls back
+      close(child.fd);
+      reap(child.pid);
+      child.pid = -1;
+    }
+  };
+  std::vector<uint8_t> buf(kReadBuffer);
+  while (true) {
+    auto n = (*in)->read(buf.data(), buf.size());
+    if (!n.ok()) {
+      abortChild();
+      return fail(n.error());
+    }
+    if (*n == 0) break;
+    if (auto s = dec.feed(buf.data(), *n); !s.ok()) {
+      abortChild();
+      return fail(s.error());
+    }
+  }
+  auto summary = dec.finish();
+  if (!summary.ok()) {
+    abortChild();
+    return fail(summary.error());
+  }
+  if (auto v = verifyManifest(*manifest, dec.manifestKey()); !v.ok()) {
+    abortChild();
+    return fail(v.error());
+  }
+  if (manifest->value("digest", "") != summary->digest) {
+    abortChild();
+    return fail(Error(ErrorCode::kFailedPrecondition, "manifest digest does not match the stream"));
+  }
+  if (child.pid > 0) {
+    close(child.fd);
+    int code = reap(child.pid);
+    child.pid = -1;
+    if (code != 0) return fail(ioError(req.restoreCommand[0] + " exited with " + std::to_string(code)));
+  }
+  SDB_TRY(appendAccessLog(dest, req.target, action, id, req.actor, "succeeded", {{"size", summary->plaintextBytes}}));
+  return RestoreSummary{id, *manifest, summary->plaintextBytes, summary->chunks};
+}
+
+}  // namespace sdb::backup

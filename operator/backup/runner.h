@@ -1,0 +1,64 @@
+// The backup and restore runners that Jobs execute (`servicedb-operator backup|restore`), kept free
+// of Kubernetes: a dump command's stdout is streamed through encryption into a Destination, and a
+// restore streams authenticated plaintext into a restore command's stdin.
+//
+// Memory stays flat in the dump's size: one chunk (1 MiB) of plaintext and one read buffer, whatever
+// the size of the database.
+//
+// Restore safety: the restore command only ever receives chunks whose GCM tags verified. If anything
+// fails (a bad chunk, truncation, a bad manifest, the command itself), the command is killed and the
+// runner reports failure; callers restore into a fresh database and drop it on failure, so no live
+// database ever holds partial data.
+//
+// Contract: single-threaded; child processes are reaped before return.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "operator/backup/destination.h"
+#include "operator/backup/stream_format.h"
+
+namespace sdb::backup {
+
+struct BackupRequest {
+  std::string engine;                     // postgres, redis or mongodb (for the manifest)
+  std::string engineVersion;              // as observed on the server
+  std::string target;                     // "<namespace>/<name>" of the ServiceDatabase
+  std::string backupId;
+  std::string keyId;
+  Key key{};
+  size_t chunkSize = kDefaultChunkSize;
+  std::vector<std::string> dumpCommand;   // argv; its stdout is the dump
+  std::string actor = "unknown";          // the Job's ServiceAccount, for the access log
+};
+
+// Returns the signed manifest.
+Result<Json> runBackup(const BackupRequest& request, Destination& destination);
+
+struct RestoreRequest {
+  std::string target;
+  std::string backupId;                   // an id, or "latest"
+  std::map<std::string, Key> keys;        // by key id
+  std::vector<std::string> restoreCommand;  // argv fed on stdin; empty with verifyOnly
+  bool verifyOnly = false;
+  std::string actor = "unknown";
+};
+
+struct RestoreSummary {
+  std::string backupId;
+  Json manifest;
+  uint64_t bytes = 0;
+  uint64_t chunks = 0;
+};
+
+Result<RestoreSummary> runRestore(const RestoreRequest& request, Destination& destination);
+
+// The newest complete backup id of a target (by manifest), or NotFound.
+Result<std::string> latestBackupId(Destination& destination, const std::string& target);
+
+// Backup ids are sortable by time: "20261125T031500Z-<8 hex>".
+std::string newBackupId(std::chrono::system_clock::time_point now, Random& random);
+
+}  // namespace sdb::backup
