@@ -143,7 +143,10 @@ int Manager::run() {
     return ready() ? HttpReply{200, "text/plain; charset=utf-8", "ok\n"}
                    : HttpReply{503, "text/plain; charset=utf-8", "caches not synced\n"};
   });
-  bool sameAddress = options_.metricsAddress == options_.healthAddress;
+  // One listener for both when they name the same fixed address (":0" means two ephemeral ports).
+  bool sameAddress = options_.metricsAddress == options_.healthAddress &&
+                     options_.metricsAddress.size() >= 2 &&
+                     options_.metricsAddress.compare(options_.metricsAddress.size() - 2, 2, ":0") != 0;
   if (sameAddress) {
     metricsHttp_.handle("/healthz", [] { return HttpReply{200, "text/plain; charset=utf-8", "ok\n"}; });
     metricsHttp_.handle("/readyz", [this] {

@@ -1,0 +1,206 @@
+// The manager over the in-process client: the placeholder controller reports NotImplemented once,
+// /readyz follows cache sync, /metrics carries the reconcile counters, shutdown returns 0, and Secret
+// data never reaches the logs even at trace level.
+#include "operator/runtime/manager.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/ostream_sink.h>
+
+#include "controllers/placeholder/placeholder.h"
+#include "operator/core/log.h"
+#include "operator/runtime/conditions.h"
+#include "tests/unit/runtime/fixture.h"
+
+using namespace std::chrono_literals;
+using namespace sdb;
+using namespace sdb::runtime;
+using namespace sdb::runtime::testing;
+namespace res = sdb::kube::resources;
+
+namespace {
+
+std::string httpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  (void)!::write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = openStore();
+    ASSERT_TRUE(store_);
+    client_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
+    ASSERT_TRUE(client_->create(res::kNamespaces, "", nsObject("shop")).ok());
+    ASSERT_TRUE(installServicedbCrds(*client_));
+  }
+  ManagerOptions options() {
+    ManagerOptions o;
+    o.metricsAddress = "127.0.0.1:0";
+    o.healthAddress = "127.0.0.1:0";
+    o.leaderElection.leaseNamespace = "shop";
+    o.leaderElection.identity = "test-replica";
+    o.shutdownTimeout = 2s;
+    return o;
+  }
+  std::unique_ptr<apimachinery::Store> store_;
+  std::unique_ptr<apimachinery::InProcessKubeClient> client_;
+};
+
+}  // namespace
+
+TEST_F(ManagerTest, PlaceholderReportsNotImplementedOnceAndServesMetrics) {
+  Json sdb = loadExample("servicedatabase-postgres-dedicated.yaml");
+  auto created = client_->create(res::kServiceDatabases, "shop", sdb);
+  ASSERT_TRUE(created.ok()) << created.error().toString();
+  std::string name = jsonString(*created, {"metadata", "name"});
+
+  Manager mgr(*client_, options());
+  auto reconcilers = controllers::addPlaceholderControllers(mgr);
+  int code = -1;
+  std::thread runner([&] { code = mgr.run(); });
+  struct Join {
+    Manager& m;
+    std::thread& t;
+    ~Join() {
+      m.requestStop();
+      if (t.joinable()) t.join();
+    }
+  } join{mgr, runner};
+  ASSERT_TRUE(eventually([&] { return mgr.healthPort() > 0 && mgr.ready(); }));
+  EXPECT_EQ(httpGet(mgr.healthPort(), "/readyz").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(httpGet(mgr.healthPort(), "/healthz").rfind("HTTP/1.1 200", 0), 0u);
+  ASSERT_TRUE(eventually([&] { return mgr.isLeader(); })) << "a single replica acquires the lease";
+
+  Json status;
+  ASSERT_TRUE(eventually([&] {
+    auto o = client_->get(res::kServiceDatabases, "shop", name);
+    if (!o.ok() || !o->contains("status")) return false;
+    status = (*o)["status"];
+    return findCondition(status, "Stalled").has_value();
+  }));
+  auto stalled = findCondition(status, "Stalled");
+  EXPECT_EQ(stalled->status, "True");
+  EXPECT_EQ(stalled->reason, "NotImplemented");
+  EXPECT_EQ(findCondition(status, "Ready")->status, "False");
+  EXPECT_EQ(findCondition(status, "Reconciling")->status, "False");
+  EXPECT_EQ(status["observedGeneration"], (*created)["metadata"]["generation"]);
+  EXPECT_EQ(stalled->observedGeneration, (*created)["metadata"]["generation"].get<int64_t>());
+
+  // A label change re-triggers a reconcile, which must not write status again.
+  auto cur = *client_->get(res::kServiceDatabases, "shop", name);
+  cur["metadata"]["labels"]["touched"] = "1";
+  ASSERT_TRUE(client_->update(res::kServiceDatabases, "shop", cur).ok());
+  std::string metrics;
+  ASSERT_TRUE(eventually([&] {
+    metrics = httpGet(mgr.metricsPort(), "/metrics");
+    std::string key = "controller_runtime_reconcile_total{controller=\"servicedatabase\",result=\"success\"} ";
+    auto at = metrics.find(key);
+    // The first reconcile wrote status; the status write and the label change each re-trigger one
+    // (the queue may merge them).
+    return at != std::string::npos && std::stod(metrics.substr(at + key.size())) >= 2 && mgr.ready() &&
+           reconcilers[0]->writes() >= 1;
+  })) << metrics;
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(reconcilers[0]->writes(), 1u) << "status is written once, a no-op thereafter";
+  EXPECT_NE(metrics.find("leader_election_master_status{name=\"servicedb-operator-leader\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("workqueue_adds_total{name=\"servicedatabase\"}"), std::string::npos);
+
+  // The Warning event was recorded.
+  ASSERT_TRUE(eventually([&] {
+    auto evs = client_->list(res::kEvents, "shop");
+    return evs.ok() && !(*evs)["items"].empty() && (*evs)["items"][0]["reason"] == "NotImplemented";
+  }));
+
+  mgr.requestStop();
+  runner.join();
+  EXPECT_EQ(code, 0);
+  auto lease = client_->get(res::kLeases, "shop", "servicedb-operator-leader");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"]["holderIdentity"], "") << "the lease is released on shutdown";
+}
+
+TEST_F(ManagerTest, SecretDataNeverReachesLogs) {
+  // Capture every log line at trace level in the JSON format the binary uses.
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  ASSERT_TRUE(setupLogging({"trace", "json"}).ok());
+  auto logger = spdlog::default_logger();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  logger->sinks().push_back(sink);
+  ASSERT_TRUE(setupLogging({"trace", "json"}).ok());  // again, so our sink gets the JSON formatter too
+
+  SeededRandom random(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::string secretValue = *random.string(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+  Json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "orders-admin"}, {"namespace", "shop"}, {"labels", {{kManagedByLabel, kManagedByValue}}}}},
+                 {"stringData", {{"password", secretValue}}}};
+  ASSERT_TRUE(client_->create(res::kSecrets, "shop", secret).ok());
+
+  struct SecretReader : Reconciler {
+    kube::KubeClient* client;
+    KindCache* secrets;
+    std::atomic<int> calls{0};
+    ReconcileResult reconcile(const Request& r, const ReconcileContext&) override {
+      auto cached = secrets->get(r.ns, r.name);
+      auto fresh = client->get(res::kSecrets, r.ns, r.name);  // the uncached read of a user-named Secret
+      if (!cached || !fresh.ok()) return ReconcileResult::retry("secret " + r.name + " not readable");
+      if (calls++ == 0) return ReconcileResult::retry("secret " + r.name + " is not usable yet");
+      return ReconcileResult::ok();
+    }
+  } reader;
+  reader.client = client_.get();
+  auto o = options();
+  o.leaderElect = false;
+  {
+    Manager mgr(*client_, o);
+    reader.secrets = &mgr.cache(res::kSecrets);
+    mgr.addController("secretreader", reader, res::kSecrets);
+    std::thread runner([&] { (void)mgr.run(); });
+    struct Join {
+      Manager& m;
+      std::thread& t;
+      ~Join() {
+        m.requestStop();
+        if (t.joinable()) t.join();
+      }
+    } join{mgr, runner};
+    ASSERT_TRUE(eventually([&] { return reader.calls.load() >= 2; }));
+    mgr.requestStop();
+    runner.join();
+  }
+  logger->sinks().pop_back();
+  spdlog::set_default_logger(previous);
+  std::string logs = captured.str();
+  EXPECT_NE(logs.find("orders-admin"), std::string::npos) << "the capture works: the Secret's name is logged";
+  EXPECT_NE(logs.find("\"reconcileID\""), std::string::npos);
+  EXPECT_NE(logs.find("\"controller\":\"secretreader\""), std::string::npos);
+  EXPECT_EQ(logs.find(secretValue), std::string::npos) << "Secret data leaked into the logs";
+  // Nor its base64 form (how the API stores it in .data).
+  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string enc;
+  for (size_t i = 0; i + 2 < secretValue.size(); i += 3) {
+    uint32_t v = (uint8_t(secretValue[i]) << 16) | (uint8_t(secretValue[i + 1]) << 8) | uint8_t(secretValue[i + 2]);
+    for (int k = 3; k >= 0; --k) enc += b64[(v >> (6 * k)) & 63];
+  }
+  EXPECT_EQ(logs.find(enc.substr(0, 24)), std::string::npos) << "base64 Secret data leaked into the logs";
+}
