@@ -1,26 +1,30 @@
-// `servicedb-operator run`: the controller manager. Flags are parsed and checked here; the manager
-// itself is wired up by the runtime issue. Until then it says so and exits 1 rather than pretending.
+// `servicedb-operator run`: the controller manager. Flags are parsed and checked here; the manager is
+// wired in manager_wiring.cpp; the Kubernetes client comes from kube_client_factory.cpp.
 #include <iostream>
 
 #include "operator/core/log.h"
 #include "operator/main/commands.h"
 #include "operator/main/flags.h"
+#include "operator/main/kube_client_factory.h"
+#include "operator/main/manager_wiring.h"
 
 namespace sdb::cli {
 
 int runManager(const std::vector<std::string>& args) {
   LogOptions log;
-  std::string kubeconfig, context, operatorNamespace, metricsAddr = ":8080", healthAddr = ":8081";
-  std::vector<std::string> watchNamespaces;
-  bool leaderElect = true;
+  RunOptions run;
   FlagSet flags("run");
-  flags.addString("kubeconfig", &kubeconfig, "path to a kubeconfig; empty means in-cluster config");
-  flags.addString("context", &context, "kubeconfig context to use instead of current-context");
-  flags.addStringList("watch-namespaces", &watchNamespaces, "comma-separated namespaces to watch; empty means all");
-  flags.addString("operator-namespace", &operatorNamespace, "namespace the operator runs in (default: from the in-cluster file)");
-  flags.addBool("leader-elect", &leaderElect, "use a Lease so only one replica reconciles");
-  flags.addString("metrics-bind-address", &metricsAddr, "address of the /metrics endpoint");
-  flags.addString("health-probe-bind-address", &healthAddr, "address of /healthz and /readyz");
+  flags.addString("kubeconfig", &run.kubeconfig, "path to a kubeconfig; empty means in-cluster config");
+  flags.addString("context", &run.context, "kubeconfig context to use instead of current-context");
+  flags.addStringList("watch-namespaces", &run.watchNamespaces, "comma-separated namespaces to watch; empty means all");
+  flags.addString("operator-namespace", &run.operatorNamespace,
+                  "namespace the operator runs in (default: from the in-cluster service-account file)");
+  flags.addBool("leader-elect", &run.leaderElect, "use a Lease so only one replica reconciles");
+  flags.addString("leader-election-id", &run.leaseName, "name of the Lease used for leader election");
+  flags.addString("metrics-bind-address", &run.metricsAddress, "address of the /metrics endpoint (\"0\" disables it)");
+  flags.addString("health-probe-bind-address", &run.healthAddress, "address of /healthz and /readyz");
+  flags.addInt("graceful-shutdown-timeout", &run.shutdownTimeoutSeconds,
+               "seconds to wait for in-flight reconciles on SIGTERM/SIGINT");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -32,14 +36,21 @@ int runManager(const std::vector<std::string>& args) {
     std::cout << "Usage: servicedb-operator run [flags]\n\n" << flags.usage();
     return 0;
   }
+  if (run.shutdownTimeoutSeconds < 0) {
+    std::cerr << "servicedb-operator run: --graceful-shutdown-timeout: must not be negative\n";
+    return 2;
+  }
   auto logged = setupLogging(log);
   if (!logged.ok()) {
     std::cerr << "servicedb-operator run: " << logged.error().message << "\n";
     return 2;
   }
-  std::cerr << "servicedb-operator run: the controller manager is not implemented yet (issue: Kubernetes client and "
-               "controller runtime)\n";
-  return 1;
+  auto client = makeKubeClient(run);
+  if (!client.ok()) {
+    logStructured(spdlog::level::err, "cannot create the Kubernetes client", {{"error", client.error().message}});
+    return 1;
+  }
+  return runManagerWith(**client, run);
 }
 
 }  // namespace sdb::cli

@@ -1,0 +1,53 @@
+#include "operator/main/manager_wiring.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "controllers/placeholder/placeholder.h"
+#include "operator/core/log.h"
+#include "operator/core/random.h"
+#include "operator/runtime/manager.h"
+
+namespace sdb::cli {
+
+Result<std::string> resolveOperatorNamespace(const std::string& flag, const std::string& file) {
+  if (!flag.empty()) return flag;
+  std::ifstream in(file);
+  std::string ns;
+  if (in && std::getline(in, ns)) {
+    while (!ns.empty() && (ns.back() == '\n' || ns.back() == '\r' || ns.back() == ' ')) ns.pop_back();
+    if (!ns.empty()) return ns;
+  }
+  return invalidArgument("--operator-namespace: not set, and " + file +
+                         " is not readable (not running in a cluster); pass --operator-namespace");
+}
+
+int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
+  runtime::installShutdownSignalHandlers();
+  runtime::ManagerOptions mo;
+  mo.watchNamespaces = options.watchNamespaces;
+  mo.leaderElect = options.leaderElect;
+  mo.metricsAddress = options.metricsAddress;
+  mo.healthAddress = options.healthAddress;
+  mo.shutdownTimeout = std::chrono::seconds(options.shutdownTimeoutSeconds);
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  mo.podName = host;
+  if (options.leaderElect) {
+    auto ns = resolveOperatorNamespace(options.operatorNamespace);
+    if (!ns.ok()) {
+      logStructured(spdlog::level::err, "cannot elect a leader", {{"error", ns.error().message}});
+      return 2;
+    }
+    mo.leaderElection.leaseNamespace = *ns;
+    mo.leaderElection.leaseName = options.leaseName;
+    auto suffix = CryptoRandom::instance().hex(4);
+    mo.leaderElection.identity = std::string(host) + "_" + (suffix.ok() ? *suffix : std::to_string(::getpid()));
+  }
+  runtime::Manager manager(client, mo);
+  auto reconcilers = controllers::addPlaceholderControllers(manager);
+  return manager.run();
+}
+
+}  // namespace sdb::cli

@@ -1,0 +1,35 @@
+// Wiring of `servicedb-operator run`: turns parsed flags into a runtime::Manager with the placeholder
+// controllers and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
+// is testable over the in-process client.
+//
+// Contract: runManagerWith() blocks until SIGTERM/SIGINT (handlers installed here) and returns the
+// exit code: 0 after a graceful shutdown, 1 on failure or lost leadership.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "operator/core/result.h"
+#include "operator/kube/client.h"
+
+namespace sdb::cli {
+
+struct RunOptions {
+  std::string kubeconfig, context;
+  std::string operatorNamespace;  // flag; else the in-cluster file
+  std::vector<std::string> watchNamespaces;
+  bool leaderElect = true;
+  std::string leaseName = "servicedb-operator-leader";
+  std::string metricsAddress = ":8080";
+  std::string healthAddress = ":8081";
+  int shutdownTimeoutSeconds = 30;
+};
+
+inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+// The flag if set, else the first line of `file`; an error names both when neither is usable.
+Result<std::string> resolveOperatorNamespace(const std::string& flag, const std::string& file = kServiceAccountNamespaceFile);
+
+int runManagerWith(kube::KubeClient& client, const RunOptions& options);
+
+}  // namespace sdb::cli

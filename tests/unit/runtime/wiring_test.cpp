@@ -1,0 +1,54 @@
+// `servicedb-operator run` wiring over the in-process client: operator namespace resolution, and a
+// SIGTERM delivered to the process ending the manager gracefully (exit 0, lease released).
+// Its own binary: the signal flag is process-wide and stays set.
+#include "operator/main/manager_wiring.h"
+
+#include <csignal>
+#include <cstdio>
+
+#include "tests/unit/runtime/fixture.h"
+
+using namespace std::chrono_literals;
+using namespace sdb;
+using namespace sdb::runtime::testing;
+namespace res = sdb::kube::resources;
+
+TEST(Wiring, OperatorNamespaceFromFlagOrFile) {
+  EXPECT_EQ(*cli::resolveOperatorNamespace("flagged", "/nonexistent"), "flagged");
+  auto missing = cli::resolveOperatorNamespace("", "/nonexistent/namespace");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("--operator-namespace"), std::string::npos);
+  char path[] = "/tmp/sdb-ns-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  (void)!write(fd, "ops\n", 4);
+  close(fd);
+  EXPECT_EQ(*cli::resolveOperatorNamespace("", path), "ops");
+  std::remove(path);
+}
+
+TEST(Wiring, SigtermShutsDownGracefullyAndReleasesTheLease) {
+  auto store = openStore();
+  ASSERT_TRUE(store);
+  apimachinery::InProcessKubeClient client(*store);
+  ASSERT_TRUE(client.create(res::kNamespaces, "", nsObject("ops")).ok());
+  ASSERT_TRUE(installServicedbCrds(client));
+  cli::RunOptions o;
+  o.operatorNamespace = "ops";
+  o.metricsAddress = "127.0.0.1:0";
+  o.healthAddress = "127.0.0.1:0";
+  o.shutdownTimeoutSeconds = 5;
+  int code = -1;
+  std::thread runner([&] { code = cli::runManagerWith(client, o); });
+  ASSERT_TRUE(eventually([&] {
+    auto lease = client.get(res::kLeases, "ops", "servicedb-operator-leader");
+    return lease.ok() && !jsonString(*lease, {"spec", "holderIdentity"}).empty();
+  }));
+  ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
+  runner.join();
+  EXPECT_EQ(code, 0);
+  auto lease = client.get(res::kLeases, "ops", "servicedb-operator-leader");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ((*lease)["spec"]["holderIdentity"], "");
+  EXPECT_EQ((*lease)["spec"]["leaseDurationSeconds"], 1);
+}
