@@ -151,6 +151,7 @@ kube::KStatus Informer::relist() {
   do {
     kube::ListOptions opts;
     opts.labelSelector = options_.labelSelector;
+    opts.fieldSelector = options_.fieldSelector;
     opts.limit = options_.listPageSize;
     opts.continueToken = cont;
     auto page = client_.list(options_.resource, options_.ns, opts);
@@ -194,6 +195,7 @@ kube::KStatus Informer::relist() {
 bool Informer::watchOnce() {
   kube::WatchOptions opts;
   opts.labelSelector = options_.labelSelector;
+  opts.fieldSelector = options_.fieldSelector;
   opts.resourceVersion = lastResourceVersion();
   opts.timeoutSeconds = options_.watchTimeoutSeconds;
   opts.allowWatchBookmarks = true;

@@ -56,6 +56,7 @@ struct InformerOptions {
   kube::ResourceRef resource;
   std::string ns;             // "" = all namespaces
   std::string labelSelector;  // e.g. kManagedBySelector for Secrets
+  std::string fieldSelector;  // e.g. "metadata.name=s3-credentials": a watch scoped to one user Secret
   int watchTimeoutSeconds = 300;
   int stallFactor = 2;
   std::chrono::milliseconds resyncPeriod{std::chrono::minutes(10)};  // 0 = never

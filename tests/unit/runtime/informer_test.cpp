@@ -135,6 +135,33 @@ TEST_F(InformerTest, SecretsAreCachedOnlyWithOurLabel) {
   inf.stop();
 }
 
+TEST_F(InformerTest, UserSecretWatchedByNameOnly) {
+  for (auto n : {"s3-credentials", "unrelated"}) {
+    Json s = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", n}, {"namespace", "a"}}},
+              {"stringData", {{"k", "v"}}}};
+    ASSERT_TRUE(client_->create(res::kSecrets, "a", s).ok());
+  }
+  InformerOptions o;
+  o.resource = res::kSecrets;
+  o.ns = "a";
+  o.fieldSelector = "metadata.name=s3-credentials";
+  Informer inf(*client_, o);
+  std::atomic<int> updates{0};
+  inf.addHandlers({nullptr, [&](const ObjectPtr& a, const ObjectPtr& b) {
+                     if (a != b) ++updates;
+                   },
+                   nullptr});
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  EXPECT_EQ(inf.size(), 1u);
+  EXPECT_TRUE(inf.get("a", "s3-credentials"));
+  Json changed = *client_->get(res::kSecrets, "a", "s3-credentials");
+  changed["stringData"] = {{"k", "rotated"}};
+  ASSERT_TRUE(client_->update(res::kSecrets, "a", changed).ok());
+  ASSERT_TRUE(eventually([&] { return updates.load() == 1; })) << "a rotation of the named Secret is seen";
+  inf.stop();
+}
+
 TEST_F(InformerTest, GoneAfterCutWatchRelistsAndDeliversMissedDeletes) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(client_->create(res::kConfigMaps, "a", configMap("a", "cm" + std::to_string(i))).ok());
