@@ -12,7 +12,7 @@
 namespace sdb::backup {
 namespace {
 
-constexpr size_t kReadBuffer = 1 << 20;
+constexpr size_t kReadBuffer = kReadBufferSize;
 
 struct Child {
   pid_t pid = -1;

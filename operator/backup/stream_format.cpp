@@ -80,6 +80,7 @@ Result<Key> manifestKeyFrom(const Key& dataKey) {
 // ---------------------------------------------------------------- Encryptor
 
 struct Encryptor::State {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();  // keyed once; only the nonce changes per chunk
   Key dataKey{};
   Key manifestKey{};
   std::vector<uint8_t> headerHash;
@@ -93,6 +94,7 @@ struct Encryptor::State {
   StreamSummary summary;
 
   ~State() {
+    EVP_CIPHER_CTX_free(ctx);
     crypto::wipe(dataKey.data(), dataKey.size());
     crypto::wipe(manifestKey.data(), manifestKey.size());
     if (!plain.empty()) crypto::wipe(plain.data(), plain.size());
@@ -103,20 +105,25 @@ struct Encryptor::State {
     return sink(data, size);
   }
 
-  Status sealChunk(bool final) {
-    const size_t n = plain.size();
+  // Seals `n` bytes at `data` as chunk `index` straight into the framed output buffer.
+  Status sealChunk(const uint8_t* data, size_t n, bool final) {
     out.resize(4 + n + kTagSize);
     putU32(out.data(), static_cast<uint32_t>(n) | (final ? kFinalFlag : 0));
     uint8_t nonce[12], aad[41];
     chunkNonce(index, nonce);
     chunkAad(headerHash, index, final, aad);
-    SDB_TRY(crypto::gcmSeal(dataKey.data(), nonce, aad, sizeof aad, plain.data(), n, out.data() + 4,
-                            out.data() + 4 + n));
+    int len = 0;
+    if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1 ||
+        EVP_EncryptUpdate(ctx, nullptr, &len, aad, sizeof aad) != 1 ||
+        (n && EVP_EncryptUpdate(ctx, out.data() + 4, &len, data, static_cast<int>(n)) != 1) ||
+        EVP_EncryptFinal_ex(ctx, out.data() + 4 + n, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, out.data() + 4 + n) != 1) {
+      return internalError("AES-256-GCM encryption failed in OpenSSL");
+    }
     digest.update(out.data() + 4 + n, kTagSize);
     summary.plaintextBytes += n;
     summary.chunks++;
     index++;
-    plain.clear();
     return emit(out.data(), out.size());
   }
 };
@@ -160,6 +167,9 @@ Result<Encryptor> Encryptor::start(const Key& policyKey, const EncryptOptions& o
   auto mk = manifestKeyFrom(state->dataKey);
   if (!mk.ok()) return mk.error();
   state->manifestKey = *mk;
+  if (!state->ctx || EVP_EncryptInit_ex(state->ctx, EVP_aes_256_gcm(), nullptr, state->dataKey.data(), nullptr) != 1) {
+    return internalError("AES-256-GCM set-up failed in OpenSSL");
+  }
   state->summary.keyId = options.keyId;
   state->summary.backupId = options.backupId;
   state->plain.reserve(options.chunkSize);
@@ -174,14 +184,25 @@ Result<Encryptor> Encryptor::start(const Key& policyKey, const EncryptOptions& o
 
 Status Encryptor::write(const uint8_t* data, size_t size) {
   if (s_->finished) return Error(ErrorCode::kFailedPrecondition, "write after finish");
+  // Full chunks are sealed at once (non-final); finish() always seals the final chunk, which is empty
+  // when the stream is a whole number of chunks. Whole chunks of the caller's buffer are sealed in
+  // place, without a copy.
   while (size > 0) {
+    if (s_->plain.empty() && size >= s_->chunkSize) {
+      SDB_TRY(s_->sealChunk(data, s_->chunkSize, false));
+      data += s_->chunkSize;
+      size -= s_->chunkSize;
+      continue;
+    }
     size_t room = s_->chunkSize - s_->plain.size();
     size_t take = size < room ? size : room;
     s_->plain.insert(s_->plain.end(), data, data + take);
     data += take;
     size -= take;
-    // A full chunk is sealed as non-final only once more data proves it is not the last.
-    if (s_->plain.size() == s_->chunkSize && size > 0) SDB_TRY(s_->sealChunk(false));
+    if (s_->plain.size() == s_->chunkSize) {
+      SDB_TRY(s_->sealChunk(s_->plain.data(), s_->plain.size(), false));
+      s_->plain.clear();
+    }
   }
   return okStatus();
 }
@@ -189,7 +210,8 @@ Status Encryptor::write(const uint8_t* data, size_t size) {
 Result<StreamSummary> Encryptor::finish() {
   if (s_->finished) return Error(ErrorCode::kFailedPrecondition, "finish called twice");
   s_->finished = true;
-  SDB_TRY(s_->sealChunk(true));
+  SDB_TRY(s_->sealChunk(s_->plain.data(), s_->plain.size(), true));
+  s_->plain.clear();
   s_->summary.digest = s_->digest.finish();
   return s_->summary;
 }

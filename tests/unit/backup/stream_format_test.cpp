@@ -106,7 +106,8 @@ TEST(BackupFormat, RoundTripsEmptyExactAndOddSizes) {
     EXPECT_EQ(opened.summary.digest, sealed.summary.digest);
     EXPECT_EQ(opened.summary.plaintextBytes, n);
     EXPECT_EQ(sealed.summary.streamBytes, sealed.bytes.size());
-    EXPECT_EQ(sealed.summary.chunks, n == 0 ? 1 : (n + kChunk - 1) / kChunk);
+    // Full chunks, then a final chunk holding the rest (empty for a whole number of chunks).
+    EXPECT_EQ(sealed.summary.chunks, n / kChunk + 1);
   }
 }
 
@@ -132,7 +133,7 @@ TEST(BackupFormat, FlippedByteInFirstMiddleAndLastChunkNamesTheChunk) {
 TEST(BackupFormat, FlippedTagByteIsDetected) {
   auto sealed = seal(data(2 * kChunk));
   auto bytes = sealed.bytes;
-  bytes[chunkStart(bytes, 1) + 4 + kChunk] ^= 0x80;  // final chunk's tag... chunk 1 is final here
+  bytes[chunkStart(bytes, 1) + 4 + kChunk] ^= 0x80;  // chunk 1's tag (an empty final chunk 2 follows)
   EXPECT_EQ(message(open(bytes)).rfind("chunk 1: authentication failed", 0), 0u);
 }
 
