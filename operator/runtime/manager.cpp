@@ -56,9 +56,10 @@ bool KindCache::hasSynced() const {
 
 Manager::Manager(kube::KubeClient& client, ManagerOptions options, Clock& clock)
     : client_(client), options_(std::move(options)), clock_(clock) {
+  instrumented_ = std::make_unique<InstrumentedKubeClient>(client_, metrics_, options_.apiHost);
   EventRecorderOptions eo;
   eo.instance = options_.podName;
-  events_ = std::make_unique<EventRecorder>(client_, eo, clock_);
+  events_ = std::make_unique<EventRecorder>(*instrumented_, eo, clock_);
 }
 
 Manager::~Manager() {
@@ -84,7 +85,7 @@ KindCache& Manager::cache(const kube::ResourceRef& resource) {
     io.watchTimeoutSeconds = options_.watchTimeoutSeconds;
     io.resyncPeriod = options_.resyncPeriod;
     if (resource == kube::resources::kSecrets) io.labelSelector = kManagedBySelector;
-    c->informers_.push_back(std::make_unique<Informer>(client_, io, clock_));
+    c->informers_.push_back(std::make_unique<Informer>(*instrumented_, io, clock_));
   }
   caches_.emplace_back(resource, std::move(c));
   return *caches_.back().second;
@@ -184,7 +185,7 @@ int Manager::run() {
       lostLeadership_ = true;
     };
     cb.onNewLeader = [](const std::string& id) { logStructured(spdlog::level::info, "new leader", {{"identity", id}}); };
-    elector_ = std::make_unique<LeaderElector>(client_, options_.leaderElection, cb, clock_, &metrics_);
+    elector_ = std::make_unique<LeaderElector>(*instrumented_, options_.leaderElection, cb, clock_, &metrics_);
     elector_->start();
   } else {
     startWorkers();

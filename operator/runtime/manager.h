@@ -31,6 +31,7 @@
 #include "operator/runtime/event_recorder.h"
 #include "operator/runtime/http_endpoint.h"
 #include "operator/runtime/informer.h"
+#include "operator/runtime/instrumented_client.h"
 #include "operator/runtime/leader_election.h"
 #include "operator/runtime/metrics.h"
 
@@ -46,6 +47,7 @@ struct ManagerOptions {
   int watchTimeoutSeconds = 300;
   std::chrono::milliseconds resyncPeriod{std::chrono::minutes(10)};
   std::string podName;  // for events' reportingInstance
+  std::string apiHost = "kubernetes";  // the `host` label of rest_client_requests_total
 };
 
 // The informers of one kind across the watched namespaces, read as one cache.
@@ -68,7 +70,8 @@ class Manager {
   Manager(kube::KubeClient& client, ManagerOptions options, Clock& clock = SystemClock::instance());
   ~Manager();
 
-  kube::KubeClient& client() { return client_; }
+  // The client every component uses: the given one, counted in rest_client_requests_total.
+  kube::KubeClient& client() { return *instrumented_; }
   RuntimeMetrics& metrics() { return metrics_; }
   EventRecorder& events() { return *events_; }
   const ManagerOptions& options() const { return options_; }
@@ -95,6 +98,7 @@ class Manager {
   ManagerOptions options_;
   Clock& clock_;
   RuntimeMetrics metrics_;
+  std::unique_ptr<InstrumentedKubeClient> instrumented_;
   std::unique_ptr<EventRecorder> events_;
   std::vector<std::pair<kube::ResourceRef, std::unique_ptr<KindCache>>> caches_;
   std::vector<std::unique_ptr<Controller>> controllers_;

@@ -133,8 +133,12 @@ void WorkQueue::done(const std::string& key) {
     requeued = true;
   }
   bool drained = processing_.empty();
+  int64_t depth = static_cast<int64_t>(queue_.size());
   lock.unlock();
-  if (metrics_) metrics_->workDuration(work);
+  if (metrics_) {
+    metrics_->workDuration(work);
+    if (requeued) metrics_->depth(depth);
+  }
   if (requeued) cv_.notify_one();
   if (drained) drainCv_.notify_all();
 }

@@ -123,6 +123,11 @@ TEST_F(ManagerTest, PlaceholderReportsNotImplementedOnceAndServesMetrics) {
   EXPECT_EQ(reconcilers[0]->writes(), 1u) << "status is written once, a no-op thereafter";
   EXPECT_NE(metrics.find("leader_election_master_status{name=\"servicedb-operator-leader\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("workqueue_adds_total{name=\"servicedatabase\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("rest_client_requests_total{code=\"200\",host=\"kubernetes\",method=\"PUT\"}"),
+            std::string::npos)
+      << "the status write and lease renewals are counted";
+  EXPECT_NE(metrics.find("rest_client_requests_total{code=\"200\",host=\"kubernetes\",method=\"GET\"}"),
+            std::string::npos);
 
   // The Warning event was recorded.
   ASSERT_TRUE(eventually([&] {
