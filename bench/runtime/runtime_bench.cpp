@@ -141,7 +141,7 @@ int main() {
       kube::WatchEvent ev;
       ev.type = i < 2000 ? kube::WatchEvent::Type::kAdded : kube::WatchEvent::Type::kModified;
       ev.object = std::move((*parsed)["object"]);
-      informer.applyEvent(ev);
+      informer.applyEvent(std::move(ev));
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     report("informer_events_per_second_2KiB", ">=20000/s", n / secs, "/s", n / secs >= 20000);
@@ -163,7 +163,7 @@ int main() {
       kube::WatchEvent ev;
       ev.type = kube::WatchEvent::Type::kAdded;
       ev.object = std::move(*parseJson(lines[static_cast<size_t>(i)]));
-      informer.applyEvent(ev);
+      informer.applyEvent(std::move(ev));
     }
     long after = rssBytes();
     double perObject = static_cast<double>(after - before) / n;

@@ -120,13 +120,13 @@ void Informer::erase(const Json& obj) {
   }
 }
 
-void Informer::applyEvent(const kube::WatchEvent& event) {
+void Informer::applyEvent(kube::WatchEvent event) {
   using T = kube::WatchEvent::Type;
   auto rv = jsonString(event.object, {"metadata", "resourceVersion"});
   switch (event.type) {
     case T::kAdded:
     case T::kModified:
-      upsert(event.object);
+      upsert(std::move(event.object));
       break;
     case T::kDeleted:
       erase(event.object);
@@ -239,7 +239,7 @@ bool Informer::watchOnce() {
       break;
     }
     if (!next->has_value()) break;  // server ended the watch (timeoutSeconds) or we stopped it
-    const auto& event = **next;
+    kube::WatchEvent event = std::move(**next);
     {
       std::lock_guard<std::mutex> lock(streamMu_);
       lastActivity_ = clock_.monotonic();
@@ -250,7 +250,7 @@ bool Informer::watchOnce() {
       if (err.is(kube::ApiErrorReason::kGone)) keepRv = false;
       break;
     }
-    applyEvent(event);
+    applyEvent(std::move(event));
   }
   {
     std::lock_guard<std::mutex> lock(streamMu_);

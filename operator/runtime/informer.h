@@ -94,8 +94,9 @@ class Informer {
   InformerStats stats() const;
   const kube::ResourceRef& resource() const { return options_.resource; }
 
-  // Applies one decoded watch event to the cache and handlers (exposed for benchmarks).
-  void applyEvent(const kube::WatchEvent& event);
+  // Applies one decoded watch event to the cache and handlers (exposed for benchmarks). Takes the
+  // event by value so the object is moved, never copied, into the cache.
+  void applyEvent(kube::WatchEvent event);
 
  private:
   void run();
