@@ -1,0 +1,35 @@
+// The PostgreSQL implementation of sdb::engines::Engine (shared and dedicated mode alike).
+//
+// Contract: wires names.h + observe + plan + execute together for one admin connection. The
+// admin role needs CREATEDB and CREATEROLE (docs/engines/postgres.md); it becomes a member of
+// every role it creates. Credential slots are "app" and "migration". Thread safety: one call at a
+// time per instance; no state is kept between calls beyond the options.
+#pragma once
+
+#include "operator/engines/engine.h"
+#include "operator/engines/postgres/connection.h"
+#include "operator/engines/postgres/model.h"
+#include "operator/engines/postgres/names.h"
+
+namespace sdb::engines::postgres {
+
+// Desired state for a ServiceDatabase; pure.
+Desired desiredFor(const Engine::ReconcileInput& input, const std::string& adminRole, Mode mode);
+
+class PostgresEngine final : public Engine {
+ public:
+  explicit PostgresEngine(ConnectionOptions admin, Mode mode = Mode::kShared)
+      : admin_(std::move(admin)), mode_(mode) {}
+
+  Result<PlanSummary> reconcile(const ReconcileInput& input) override;
+  Status remove(const ServiceIdentity& id, DeletionPolicy policy) override;
+  Status rotate(const ServiceIdentity& id, const StoredCredential& pending) override;
+  Result<size_t> whichPasswordWorks(const ServiceIdentity& id, const std::string& role,
+                                    const std::vector<std::string>& candidates) override;
+
+ private:
+  ConnectionOptions admin_;
+  Mode mode_;
+};
+
+}  // namespace sdb::engines::postgres
