@@ -84,7 +84,9 @@ class Engine {
   virtual Result<PlanSummary> reconcile(const ReconcileInput& input) = 0;
 
   // Deletion with the finalizer: Delete drops everything we own, Retain leaves all of it.
-  virtual Status remove(const ServiceIdentity& id, DeletionPolicy policy) = 0;
+  // Objects with our names but without our marker are left alone and reported as blockers in
+  // the summary; they do not make the call fail (they are not ours, so the finalizer may go).
+  virtual Result<PlanSummary> remove(const ServiceIdentity& id, DeletionPolicy policy) = 0;
 
   // Step 2 of the rotation protocol above.
   virtual Status rotate(const ServiceIdentity& id, const StoredCredential& pending) = 0;

@@ -43,17 +43,20 @@ Result<PlanSummary> PostgresEngine::reconcile(const ReconcileInput& input) {
   auto observed = observe(admin_, d);
   if (!observed.ok()) return observed.error();
   Plan p = plan(d, *observed);
-  if (!input.dryRun && !p.empty()) SDB_TRY(toStatus(execute(admin_, p)));
+  if (!input.dryRun && !p.actions.empty()) SDB_TRY(toStatus(execute(admin_, p)));
   return p.summary();
 }
 
-Status PostgresEngine::remove(const ServiceIdentity& id, DeletionPolicy policy) {
-  if (policy == DeletionPolicy::kRetain) return okStatus();
+Result<PlanSummary> PostgresEngine::remove(const ServiceIdentity& id, DeletionPolicy policy) {
+  if (policy == DeletionPolicy::kRetain) return PlanSummary{};
   Desired d = desiredFor(ReconcileInput{id, {}, -1, false}, admin_.user, mode_);
   auto observed = observe(admin_, d);
   if (!observed.ok()) return observed.error();
   Plan p = planDeletion(d, *observed, policy);
-  return toStatus(execute(admin_, p));
+  Plan ours;
+  ours.actions = p.actions;  // the blockers are reported, not executed
+  SDB_TRY(toStatus(execute(admin_, ours)));
+  return p.summary();
 }
 
 Status PostgresEngine::rotate(const ServiceIdentity& id, const StoredCredential& pending) {

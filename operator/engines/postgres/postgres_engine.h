@@ -22,7 +22,7 @@ class PostgresEngine final : public Engine {
       : admin_(std::move(admin)), mode_(mode) {}
 
   Result<PlanSummary> reconcile(const ReconcileInput& input) override;
-  Status remove(const ServiceIdentity& id, DeletionPolicy policy) override;
+  Result<PlanSummary> remove(const ServiceIdentity& id, DeletionPolicy policy) override;
   Status rotate(const ServiceIdentity& id, const StoredCredential& pending) override;
   Result<size_t> whichPasswordWorks(const ServiceIdentity& id, const std::string& role,
                                     const std::vector<std::string>& candidates) override;
