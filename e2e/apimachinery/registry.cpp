@@ -40,6 +40,8 @@ Registry::Registry() {
       builtin(kEvents, "event", {"ev"}, {}, false, false),
       builtin(kStatefulSets, "statefulset", {"sts"}, {"all"}, true, true),
       builtin(kDeployments, "deployment", {"deploy"}, {"all"}, true, true),
+      builtin(kReplicaSets, "replicaset", {"rs"}, {"all"}, true, true),
+      builtin(kControllerRevisions, "controllerrevision", {}, {}, false, false),
       builtin(kJobs, "job", {}, {"all"}, true, true),
       builtin(kCronJobs, "cronjob", {"cj"}, {"all"}, true, true),
       builtin(kNetworkPolicies, "networkpolicy", {"netpol"}, {}, false, true),
@@ -55,7 +57,9 @@ Registry::Registry() {
   for (auto& i : infos_) {
     if (i.ref.resource == "pods") i.logSubresource = true;
     if (i.ref.resource == "serviceaccounts") i.tokenSubresource = true;
-    if (i.ref.resource == "statefulsets" || i.ref.resource == "deployments") i.scaleSubresource = true;
+    if (i.ref.resource == "statefulsets" || i.ref.resource == "deployments" || i.ref.resource == "replicasets") {
+      i.scaleSubresource = true;
+    }
     if (i.ref.resource == "events" || i.ref.resource == "endpoints") i.hasSpec = false;
   }
 }

@@ -1,6 +1,7 @@
 // Store: writes (create, update, patch, delete) and admission of what is written.
 #include <algorithm>
 
+#include "e2e/apimachinery/builtin_admission.h"
 #include "e2e/apimachinery/patch.h"
 #include "e2e/apimachinery/store_impl.h"
 
@@ -62,7 +63,11 @@ KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, con
     v->schema->applyDefaults(obj);
     auto errors = v->schema->validate(obj);
     if (!errors.empty()) return invalid(info, name, toCauses(errors));
-  } else if (info.ref.resource == "customresourcedefinitions") {
+  } else if (info.ref.resource != "customresourcedefinitions") {
+    defaultBuiltin(info, obj, old == nullptr);
+    auto causes = validateBuiltin(info, obj);
+    if (!causes.empty()) return invalid(info, name, std::move(causes));
+  } else {
     auto crd = schema::Crd::fromJson(obj);
     if (!crd.ok()) {
       return invalid(info, name, {{"FieldValueInvalid", crd.error().message, "spec"}});
@@ -129,6 +134,7 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
                         "generation", "managedFields", "selfLink"}) {
     meta.erase(f);
   }
+  meta["uid"] = impl_->newUid();  // before admission: a Job's generated selector names it
   if (info.statusSubresource && info.ref.resource != "namespaces" && info.ref.resource != "services") obj.erase("status");
   auto admitted = admit(info, std::move(obj), nullptr, opts, name);
   if (!admitted.ok()) return admitted.error();
@@ -143,7 +149,6 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
   const std::string key = Impl::key(info, ns, name);
   if (impl_->objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);
   Json& m = obj["metadata"];
-  m["uid"] = impl_->newUid();
   m["creationTimestamp"] = formatRfc3339(impl_->clock->now());
   if (info.hasSpec) m["generation"] = 1;
   // Built-in defaults that clients rely on.

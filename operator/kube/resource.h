@@ -35,6 +35,8 @@ inline const ResourceRef kPersistentVolumeClaims{"", "v1", "persistentvolumeclai
 inline const ResourceRef kEvents{"", "v1", "events", "Event", true};
 inline const ResourceRef kStatefulSets{"apps", "v1", "statefulsets", "StatefulSet", true};
 inline const ResourceRef kDeployments{"apps", "v1", "deployments", "Deployment", true};
+inline const ResourceRef kReplicaSets{"apps", "v1", "replicasets", "ReplicaSet", true};
+inline const ResourceRef kControllerRevisions{"apps", "v1", "controllerrevisions", "ControllerRevision", true};
 inline const ResourceRef kJobs{"batch", "v1", "jobs", "Job", true};
 inline const ResourceRef kCronJobs{"batch", "v1", "cronjobs", "CronJob", true};
 inline const ResourceRef kNetworkPolicies{"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true};
