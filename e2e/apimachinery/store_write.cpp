@@ -261,29 +261,35 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
 KResult<Json> Store::patch(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
                            kube::PatchType type, const std::string& body, const kube::PatchOptions& opts,
                            const std::string& subresource, RequestContext* ctx) {
-  auto current = get(r, ns, name);
-  if (!current.ok()) return current.error();
   auto parsed = parseJson(body, "patch body");
   if (!parsed.ok()) return badRequest(parsed.error().message);
-  Json next;
-  switch (type) {
-    case kube::PatchType::kMerge:
-    case kube::PatchType::kStrategicMerge:  // simplified: lists are replaced, not merged by key (e2e/README.md)
-      next = applyMergePatch(*current, *parsed);
-      break;
-    case kube::PatchType::kJson: {
-      auto patched = applyJsonPatch(*current, *parsed);
-      if (!patched.ok()) return kube::invalidError(r.kind, r.group, name, {{"FieldValueInvalid", patched.error().message, ""}});
-      next = std::move(*patched);
-      break;
+  // Like kube-apiserver (GuaranteedUpdate), re-apply the patch to the latest object when another
+  // writer got in between; only a patch that pins metadata.resourceVersion gets the Conflict.
+  for (int attempt = 0;; ++attempt) {
+    auto current = get(r, ns, name);
+    if (!current.ok()) return current.error();
+    Json next;
+    switch (type) {
+      case kube::PatchType::kMerge:
+      case kube::PatchType::kStrategicMerge:  // simplified: lists are replaced, not merged by key (e2e/README.md)
+        next = applyMergePatch(*current, *parsed);
+        break;
+      case kube::PatchType::kJson: {
+        auto patched = applyJsonPatch(*current, *parsed);
+        if (!patched.ok()) return kube::invalidError(r.kind, r.group, name, {{"FieldValueInvalid", patched.error().message, ""}});
+        next = std::move(*patched);
+        break;
+      }
+      case kube::PatchType::kApply: {
+        ApiError e = kube::fromHttpResponse(415, "");
+        e.message = "server-side apply is not supported yet by the local cluster";
+        return e;
+      }
     }
-    case kube::PatchType::kApply: {
-      ApiError e = kube::fromHttpResponse(415, "");
-      e.message = "server-side apply is not supported yet by the local cluster";
-      return e;
-    }
+    const bool pinned = jsonString(next, {"metadata", "resourceVersion"}) != jsonString(*current, {"metadata", "resourceVersion"});
+    auto result = update(r, ns, name, std::move(next), opts, subresource, ctx);
+    if (result.ok() || pinned || attempt >= 20 || !result.error().is(kube::ApiErrorReason::kConflict)) return result;
   }
-  return update(r, ns, name, std::move(next), opts, subresource, ctx);
 }
 
 KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs, const std::string& name,

@@ -1,5 +1,5 @@
 // servicedb-localcluster: the project's envtest and kind in one (e2e/README.md).
-//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1]
+//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1] [--no-cronjob-schedules]
 // Serves the Kubernetes API over HTTPS with a self-signed CA and a bearer token, keeps state in DIR,
 // writes DIR/kubeconfig once ready, and stops cleanly on SIGTERM or SIGINT.
 #include <signal.h>
@@ -15,6 +15,7 @@
 #include "e2e/apimachinery/store.h"
 #include "e2e/localcluster/api_server.h"
 #include "e2e/localcluster/http_server.h"
+#include "e2e/workloads/workloads.h"
 #include "operator/backup/crypto_util.h"
 #include "operator/core/random.h"
 #include "operator/main/flags.h"
@@ -98,11 +99,15 @@ int main(int argc, char** argv) {
   std::string dataDir, address = "127.0.0.1";
   int port = 6443;
   bool fsync = false;
+  bool noControllers = false, noCronSchedules = false;
   cli::FlagSet flags("servicedb-localcluster");
   flags.addString("data-dir", &dataDir, "directory for state, certificates, token and kubeconfig (required)");
   flags.addString("address", &address, "address to listen on");
   flags.addInt("port", &port, "HTTPS port (0: any free port)");
   flags.addBool("fsync", &fsync, "fdatasync every write (survives power loss, not only kill -9)");
+  flags.addBool("no-workload-controllers", &noControllers,
+                "serve the API only: no StatefulSet/Deployment/Job/CronJob/Endpoints/PVC controllers, no scheduling");
+  flags.addBool("no-cronjob-schedules", &noCronSchedules, "CronJobs never fire on their schedule (deterministic tests)");
   auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {
     std::cerr << parsed.error().message << "\n";
@@ -148,6 +153,17 @@ int main(int argc, char** argv) {
   for (const char* ns : {"default", "kube-system", "kube-public"}) {
     (void)(*store)->create(kube::resources::kNamespaces, "", {{"metadata", {{"name", ns}}}});
   }
+  // Workload controllers, in-process over the store (e2e/workloads).
+  workloads::WorkloadsOptions wo;
+  wo.cronSchedules = !noCronSchedules;
+  workloads::Workloads controllers(**store, wo);
+  if (!noControllers) {
+    auto started = controllers.start();
+    if (!started.ok()) {
+      std::cerr << "servicedb-localcluster: " << started.error().message << "\n";
+      return 1;
+    }
+  }
   localcluster::HttpsServer server;
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
@@ -184,5 +200,6 @@ int main(int argc, char** argv) {
   std::cerr << "servicedb-localcluster: stopping on signal " << sig << "\n";
   api.stop();
   server.stop();
+  controllers.stop();
   return 0;
 }

@@ -2,6 +2,9 @@
 // update), through the in-process client.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "e2e/apimachinery/store.h"
 #include "e2e/apimachinery_client/inprocess_client.h"
 
@@ -150,6 +153,40 @@ TEST_F(BuiltinAdmissionTest, ClaimsNeedAccessModesAndAStorageRequest) {
   ASSERT_TRUE(created.ok());
   EXPECT_EQ((*created)["spec"]["volumeMode"], "Filesystem");
   EXPECT_EQ((*created)["status"]["phase"], "Pending");
+}
+
+// kube-apiserver never answers 409 to a patch that does not pin a resourceVersion: it re-applies the
+// patch to the latest object. Controllers write status all the time, so kubectl patch/apply depend
+// on this.
+TEST_F(BuiltinAdmissionTest, PatchesRetryAgainstConcurrentWritersUnlessPinned) {
+  Json sts = {{"metadata", {{"name", "db"}}},
+              {"spec", {{"selector", {{"matchLabels", {{"app", "web"}}}}}, {"template", podTemplate()}}}};
+  ASSERT_TRUE(client_->create(res::kStatefulSets, "default", sts).ok());
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      auto live = client_->get(res::kStatefulSets, "default", "db");
+      if (!live.ok()) continue;
+      Json o = *live;
+      o["status"] = {{"replicas", i}};
+      (void)client_->updateStatus(res::kStatefulSets, "default", o);
+    }
+  });
+  int failures = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto p = client_->patch(res::kStatefulSets, "default", "db", kube::PatchType::kMerge,
+                            Json{{"spec", {{"replicas", i}}}}.dump());
+    if (!p.ok()) ++failures;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ((*client_->get(res::kStatefulSets, "default", "db"))["spec"]["replicas"], 199);
+  // A patch that names a stale resourceVersion still conflicts.
+  auto pinned = client_->patch(res::kStatefulSets, "default", "db", kube::PatchType::kMerge,
+                               Json{{"metadata", {{"resourceVersion", "1"}}}, {"spec", {{"replicas", 1}}}}.dump());
+  ASSERT_FALSE(pinned.ok());
+  EXPECT_TRUE(pinned.error().is(kube::ApiErrorReason::kConflict));
 }
 
 }  // namespace
