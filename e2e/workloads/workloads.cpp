@@ -2,6 +2,7 @@
 
 #include "e2e/apimachinery_client/inprocess_client.h"
 #include "e2e/workloads/endpoints.h"
+#include "e2e/workloads/job.h"
 #include "e2e/workloads/scheduler.h"
 #include "e2e/workloads/statefulset.h"
 #include "e2e/workloads/volume_binder.h"
@@ -92,6 +93,7 @@ Status Workloads::start(std::chrono::milliseconds syncTimeout) {
   m.controller<VolumeBinder>("persistentvolume-binder", m.recorder("persistentvolume-controller"));
   m.controller<EndpointsController>("endpoints");
   m.controller<StatefulSetController>("statefulset", m.recorder("statefulset-controller"));
+  m.controller<JobController>("job", m.recorder("job-controller"));
   for (auto* inf : m.allInformers()) inf->start();
   for (auto* inf : m.allInformers()) {
     if (!inf->waitForSync(syncTimeout)) {

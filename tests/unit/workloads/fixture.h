@@ -59,7 +59,7 @@ class WorkloadsTest : public ::testing::Test {
   }
 
   // Polls (real time) until `pred` holds; the controllers run on their own threads.
-  static bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
+  static bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       if (pred()) return true;
