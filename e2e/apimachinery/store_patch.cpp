@@ -3,6 +3,7 @@
 #include "e2e/apimachinery/managed_fields.h"
 #include "e2e/apimachinery/patch.h"
 #include "e2e/apimachinery/store_impl.h"
+#include "e2e/apimachinery/strategic_merge.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::apimachinery {
@@ -68,9 +69,14 @@ KResult<Json> Store::patch(const kube::ResourceRef& r, const std::string& urlNs,
   Json next;
   switch (type) {
     case kube::PatchType::kMerge:
-    case kube::PatchType::kStrategicMerge:  // simplified: lists are replaced, not merged by key (e2e/README.md)
       next = applyMergePatch(old, *parsed);
       break;
+    case kube::PatchType::kStrategicMerge: {
+      auto patched = applyStrategicMergePatch(old, *parsed, *schemaFor(info));
+      if (!patched.ok()) return patched.error();
+      next = std::move(*patched);
+      break;
+    }
     case kube::PatchType::kJson: {
       auto patched = applyJsonPatch(old, *parsed);
       if (!patched.ok()) return kube::invalidError(r.kind, r.group, name, {{"FieldValueInvalid", patched.error().message, ""}});

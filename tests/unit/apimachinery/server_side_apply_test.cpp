@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/apimachinery/store.h"
+#include "e2e/apimachinery/typed_value.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::apimachinery {
@@ -410,6 +411,43 @@ spec: {ports: [{name: https, port: 443}], tags: [c]}
   auto atomic = apply(gadgets, "g", "apiVersion: example.io/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {args: [y]}\n", "two");
   ASSERT_FALSE(atomic.ok()) << "an atomic list is one field";
   EXPECT_EQ(atomic.error().causes[0].field, ".spec.args");
+}
+
+// structured-merge-diff's own cases (merge/set_test.go "apply_update_apply_no_overlap"): a merged
+// set keeps the applier's order for its items and the live positions of the others.
+TEST(TypedValue, MergedSetsKeepBothOrders) {
+  TypeNode set;
+  set.listType = ListType::kSet;
+  TypeNode root;
+  root.fields["list"] = std::make_shared<TypeNode>(set);
+  const Json live = {{"list", {"a", "b", "c", "d"}}};
+  const Json config = {{"list", {"a", "aprime", "c", "cprime"}}};
+  auto merged = mergeObjects(live, config, root);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ((*merged)["list"], (Json{"a", "b", "aprime", "c", "d", "cprime"}));
+  auto fields = toFieldSet(config, root, false);
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->toFieldsV1(), Json::parse(R"({"f:list":{"v:\"a\"":{},"v:\"aprime\"":{},"v:\"c\"":{},"v:\"cprime\"":{}}})"));
+  auto cmp = compareObjects(live, *merged, root);
+  ASSERT_TRUE(cmp.ok());
+  EXPECT_EQ(cmp->added.toFieldsV1(), Json::parse(R"({"f:list":{"v:\"aprime\"":{},"v:\"cprime\"":{}}})"));
+  EXPECT_TRUE(cmp->removed.empty() && cmp->modified.empty());
+  const Json dup = {{"list", {"a", "a"}}};
+  EXPECT_EQ(toFieldSet(dup, root, false).error().message, ".list: duplicate entries for key [=\"a\"]");
+  EXPECT_TRUE(toFieldSet(dup, root, true).ok()) << "live objects may hold duplicates";
+}
+
+TEST(TypedValue, FieldsV1RoundTripsAndPrintsPathsAsKubeDoes) {
+  const Json v1 = Json::parse(R"({"f:metadata":{"f:labels":{".":{},"f:app":{}}},
+      "f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{}}},"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{}}}})");
+  auto set = FieldSet::fromFieldsV1(v1);
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->toFieldsV1(), v1);
+  std::vector<std::string> printed;
+  for (const auto& p : set->paths()) printed.push_back(pathString(p));
+  EXPECT_EQ(printed, (std::vector<std::string>{".metadata.labels", ".metadata.labels.app", ".spec.containers[name=\"app\"]",
+                                               ".spec.containers[name=\"app\"].image", ".spec.ports[port=80,protocol=\"TCP\"]"}));
+  EXPECT_FALSE(FieldSet::fromFieldsV1(Json::parse(R"({"x:y":{}})")).ok());
 }
 
 }  // namespace
