@@ -161,6 +161,7 @@ Result<UriSummary> inspectAdminUri(const ConnectionOptions& o) {
   if (const char* u = mongoc_uri_get_username(uri->get())) s.username = u;
   s.authSource = mongoc_uri_get_auth_source(uri->get()) ? mongoc_uri_get_auth_source(uri->get()) : "";
   if (const char* rs = mongoc_uri_get_replica_set(uri->get())) s.replicaSet = rs;
+  if (const char* db = mongoc_uri_get_database(uri->get())) s.database = db;
   s.tls = mongoc_uri_get_tls(uri->get());
   if (const char* ca = mongoc_uri_get_option_as_utf8(uri->get(), MONGOC_URI_TLSCAFILE, nullptr)) s.caFile = ca;
   return s;

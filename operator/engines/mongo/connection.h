@@ -35,6 +35,7 @@ struct UriSummary {
   std::string srvHost;             // for mongodb+srv://
   std::string username;
   std::string authSource;
+  std::string database;            // the URI's path, if any
   std::string replicaSet;
   bool tls = false;
   std::string caFile;
