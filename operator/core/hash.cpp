@@ -8,15 +8,13 @@ std::string sha256Hex(std::string_view data, size_t hexChars) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * len);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
   for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
+    out.push_back(digits[digest[i] >> 4]);
+    out.push_back(digits[digest[i] & 15]);
   }
-  if (hex.size() > hexChars) hex.resize(hexChars);
-  return hex;
+  return out.substr(0, std::min<size_t>(hexChars, out.size()));
 }
 
 }  // namespace sdb

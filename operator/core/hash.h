@@ -1,6 +1,5 @@
-// SHA-256 as lowercase hex, for deterministic name suffixes and fingerprints (not for secrets).
-//
-// Contract: pure, thread-safe (OpenSSL EVP one-shot).
+// SHA-256 as lowercase hex, for deterministic name suffixes and fingerprints (never for secrets'
+// storage). Contract: pure, thread-safe.
 #pragma once
 
 #include <string>
@@ -8,7 +7,7 @@
 
 namespace sdb {
 
-// Lowercase hex of SHA-256(data), cut to the first `hexChars` characters (at most 64).
+// The first `hexChars` characters (at most 64) of the lowercase hex SHA-256 of `data`.
 std::string sha256Hex(std::string_view data, size_t hexChars = 64);
 
 }  // namespace sdb
