@@ -12,7 +12,7 @@ namespace res = kube::resources;
 
 namespace {
 
-constexpr const char* kFieldManager = "job-controller";
+constexpr const char* kFieldManager = "kube-controller-manager";
 
 std::set<std::string> uidSet(const Json& status, const char* key) {
   std::set<std::string> out;

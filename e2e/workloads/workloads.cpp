@@ -2,6 +2,7 @@
 
 #include "e2e/apimachinery_client/inprocess_client.h"
 #include "e2e/workloads/endpoints.h"
+#include "e2e/workloads/field_manager_client.h"
 #include "e2e/workloads/job.h"
 #include "e2e/workloads/scheduler.h"
 #include "e2e/workloads/statefulset.h"
@@ -15,7 +16,8 @@ namespace res = kube::resources;
 
 struct Workloads::Impl {
   WorkloadsOptions options;
-  apimachinery::InProcessKubeClient client;
+  apimachinery::InProcessKubeClient store;
+  FieldManagerClient client;  // the controllers' writes carry manager kube-controller-manager
   Clock& clock;
   Random& random;
   Informers informers;
@@ -26,9 +28,10 @@ struct Workloads::Impl {
   std::vector<std::unique_ptr<runtime::Controller>> controllers;
   bool started = false;
 
-  Impl(apimachinery::Store& store, WorkloadsOptions o)
+  Impl(apimachinery::Store& s, WorkloadsOptions o)
       : options(std::move(o)),
-        client(store),
+        store(s),
+        client(store, "kube-controller-manager"),
         clock(options.clock ? *options.clock : SystemClock::instance()),
         random(options.random ? *options.random : CryptoRandom::instance()),
         ctx{client, clock, random, options, informers} {}
