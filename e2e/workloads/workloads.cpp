@@ -1,6 +1,7 @@
 #include "e2e/workloads/workloads.h"
 
 #include "e2e/apimachinery_client/inprocess_client.h"
+#include "e2e/workloads/cronjob.h"
 #include "e2e/workloads/endpoints.h"
 #include "e2e/workloads/field_manager_client.h"
 #include "e2e/workloads/job.h"
@@ -97,6 +98,7 @@ Status Workloads::start(std::chrono::milliseconds syncTimeout) {
   m.controller<EndpointsController>("endpoints");
   m.controller<StatefulSetController>("statefulset", m.recorder("statefulset-controller"));
   m.controller<JobController>("job", m.recorder("job-controller"));
+  m.controller<CronJobController>("cronjob", m.recorder("cronjob-controller"));
   for (auto* inf : m.allInformers()) inf->start();
   for (auto* inf : m.allInformers()) {
     if (!inf->waitForSync(syncTimeout)) {
