@@ -10,7 +10,8 @@ LC_PID=""
 
 start_cluster() {
   rm -f "$WORK/lc/kubeconfig"
-  "$LOCALCLUSTER" --data-dir "$WORK/lc" --port 0 >>"$WORK/lc.log" 2>&1 &
+  # shellcheck disable=SC2086 # LC_FLAGS: extra flags, word-split on purpose
+  "$LOCALCLUSTER" --data-dir "$WORK/lc" --port 0 ${LC_FLAGS:-} >>"$WORK/lc.log" 2>&1 &
   LC_PID=$!
   for _ in $(seq 1 100); do [ -f "$WORK/lc/kubeconfig" ] && break; sleep 0.1; done
   [ -f "$WORK/lc/kubeconfig" ] || { echo "local cluster did not start:"; cat "$WORK/lc.log"; exit 1; }

@@ -160,18 +160,17 @@ ReconcileResult CronJobController::reconcile(const runtime::Request& request, co
   if (active.empty()) status.erase("active");
   else status["active"] = active;
   if (!lastSuccess.empty()) status["lastSuccessfulTime"] = lastSuccess;
-  if (auto s = cleanupHistory(cj, jobs); !s.ok()) return ReconcileResult::retry(s.error().toString());
+  if (auto s = cleanupHistory(cj, jobs); !s.ok()) return failed(s.error());
 
   std::optional<TimePoint> requeueAt;
   auto finish = [&]() -> ReconcileResult {
     auto w = writeStatus(ctx_.client, res::kCronJobs, cj, status);
     if (!w.ok()) {
-      if (w.error().is(kube::ApiErrorReason::kConflict)) return ReconcileResult::requeueAfter(std::chrono::milliseconds(10));
-      return ReconcileResult::retry(w.error().toString());
+      return failed(w.error());
     }
     rw_.wrote(*ctx_.informers.cronJobs, *w);
     if (!requeueAt) return ReconcileResult::ok();
-    return ReconcileResult::requeueAfter(std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1), *requeueAt - now));
+    return workloads::requeueAt(ctx_.clock, *requeueAt);
   };
 
   if (spec.value("suspend", false)) return finish();
@@ -211,7 +210,13 @@ ReconcileResult CronJobController::reconcile(const runtime::Request& request, co
   if (jsonString(status, {"lastScheduleTime"}) == scheduledText) return finish();
   for (const auto& j : jobs) {
     if (jsonString(*j, {"metadata", "name"}) != jobName) continue;
-    status["lastScheduleTime"] = scheduledText;  // it ran; only the status write was lost
+    // It ran; only the status write was lost (a conflict, a restart).
+    status["lastScheduleTime"] = scheduledText;
+    const bool listedAlready = std::any_of(active.begin(), active.end(), [&](const Json& r) { return r.value("name", "") == jobName; });
+    if (!isJobFinished(*j) && !listedAlready) {
+      active.push_back(jobReference(*j));
+      status["active"] = active;
+    }
     return finish();
   }
   const std::string policy = jsonString(spec, {"concurrencyPolicy"}, "Allow");
@@ -220,7 +225,7 @@ ReconcileResult CronJobController::reconcile(const runtime::Request& request, co
     for (const auto& ref : active) {
       ObjectPtr j = ctx_.informers.jobs->get(request.ns, ref.value("name", ""));
       if (!j) continue;
-      if (auto s = deleteJob(cj, *j); !s.ok()) return ReconcileResult::retry(s.error().toString());
+      if (auto s = deleteJob(cj, *j); !s.ok()) return failed(s.error());
     }
     active = Json::array();
     status.erase("active");
@@ -241,11 +246,11 @@ ReconcileResult CronJobController::reconcile(const runtime::Request& request, co
   if (!created.ok()) {
     if (!created.error().is(kube::ApiErrorReason::kAlreadyExists)) {
       events_.event(cj, "Warning", "FailedCreate", "Error creating job: " + created.error().message);
-      return ReconcileResult::retry(created.error().toString());
+      return failed(created.error());
     }
     // Made by an earlier pass whose status write was lost: adopt it if it is ours.
     auto existing = ctx_.client.get(res::kJobs, request.ns, jobName);
-    if (!existing.ok()) return ReconcileResult::retry(existing.error().toString());
+    if (!existing.ok()) return failed(existing.error());
     auto ref = runtime::controllerOf(*existing);
     if (!ref || ref->value("uid", "") != jsonString(cj, {"metadata", "uid"})) return finish();
     created = std::move(existing);

@@ -156,7 +156,7 @@ ReconcileResult EndpointsController::reconcile(const runtime::Request& request, 
   if (!svc) {
     if (!existing) return ReconcileResult::ok();
     auto d = deleteExact(ctx_.client, res::kEndpoints, *existing);
-    if (!d.ok()) return ReconcileResult::retry(d.error().toString());
+    if (!d.ok()) return failed(d.error());
     rw_.wrote(*ctx_.informers.endpoints, *d);
     return ReconcileResult::ok();
   }
@@ -176,7 +176,7 @@ ReconcileResult EndpointsController::reconcile(const runtime::Request& request, 
   auto w = existing ? ctx_.client.update(res::kEndpoints, request.ns, desired) : ctx_.client.create(res::kEndpoints, request.ns, desired);
   if (!w.ok()) {
     if (w.error().is(kube::ApiErrorReason::kNotFound) && !existing) return ReconcileResult::ok();  // namespace is going
-    return ReconcileResult::retry(w.error().toString());
+    return failed(w.error());
   }
   rw_.wrote(*ctx_.informers.endpoints, *w);
   return ReconcileResult::ok();

@@ -42,10 +42,6 @@ void setCondition(Json& status, const std::string& type, const std::string& valu
                                   {"lastProbeTime", now}, {"lastTransitionTime", now}});
 }
 
-std::chrono::nanoseconds until(TimePoint t, TimePoint now) {
-  return std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1), t - now);
-}
-
 }  // namespace
 
 std::string jobFinishedCondition(const Json& job) {
@@ -65,7 +61,7 @@ void JobController::wire(runtime::Controller& controller) {
 ReconcileResult JobController::finishedJob(const Json& job, const std::vector<ObjectPtr>& pods) {
   for (const auto& p : pods) {
     if (!runtime::hasFinalizer(*p, kJobTrackingFinalizer)) continue;
-    if (auto s = releasePod(*p); !s.ok()) return ReconcileResult::retry(s.error().toString());
+    if (auto s = releasePod(*p); !s.ok()) return failed(s.error());
   }
   const Json* ttlField = jsonAt(job, {"spec"});
   if (!ttlField || !ttlField->contains("ttlSecondsAfterFinished") || !(*ttlField)["ttlSecondsAfterFinished"].is_number()) {
@@ -77,11 +73,11 @@ ReconcileResult JobController::finishedJob(const Json& job, const std::vector<Ob
   if (const Json* c = findCondition(status, cond); c && finished == TimePoint{}) finished = parseTime(c->value("lastTransitionTime", ""));
   const TimePoint expires = finished + std::chrono::seconds((*ttlField)["ttlSecondsAfterFinished"].get<int64_t>());
   const TimePoint now = ctx_.clock.now();
-  if (now < expires) return ReconcileResult::requeueAfter(until(expires, now));
+  if (now < expires) return workloads::requeueAt(ctx_.clock, expires);
   // Expired: the pods first (garbage collection would, but need not exist), then the Job.
-  if (auto s = deletePods(job, pods, pods.size()); !s.ok()) return ReconcileResult::retry(s.error().toString());
+  if (auto s = deletePods(job, pods, pods.size()); !s.ok()) return failed(s.error());
   auto d = deleteExact(ctx_.client, res::kJobs, job, "Background");
-  if (!d.ok()) return ReconcileResult::retry(d.error().toString());
+  if (!d.ok()) return failed(d.error());
   rw_.wrote(*ctx_.informers.jobs, *d);
   return ReconcileResult::ok();
 }
@@ -91,17 +87,16 @@ ReconcileResult JobController::reconcile(const runtime::Request& request, const 
   ObjectPtr cached = ctx_.informers.jobs->get(request.ns, request.name);
   if (!cached || isPodTerminating(*cached)) {
     auto s = releaseOrphans(request.ns, request.name, "");
-    return s.ok() ? ReconcileResult::ok() : ReconcileResult::retry(s.error().toString());
+    return s.ok() ? ReconcileResult::ok() : failed(s.error());
   }
   const std::string uid = jsonString(*cached, {"metadata", "uid"});
-  if (auto s = releaseOrphans(request.ns, request.name, uid); !s.ok()) return ReconcileResult::retry(s.error().toString());
+  if (auto s = releaseOrphans(request.ns, request.name, uid); !s.ok()) return failed(s.error());
   const auto pods = controlledBy(*ctx_.informers.pods, uid);
   if (isJobFinished(*cached)) return finishedJob(*cached, pods);
 
   auto counted = countFinishedPods(*cached, pods);
   if (!counted.ok()) {
-    if (counted.error().is(kube::ApiErrorReason::kConflict)) return ReconcileResult::requeueAfter(std::chrono::milliseconds(10));
-    return ReconcileResult::retry(counted.error().toString());
+    return failed(counted.error());
   }
   const Json& job = counted->job;
   const Json& spec = job["spec"];
@@ -127,11 +122,10 @@ ReconcileResult JobController::reconcile(const runtime::Request& request, const 
     status["ready"] = std::min(ready, activeCount);
     auto w = writeStatus(ctx_.client, res::kJobs, job, status);
     if (!w.ok()) {
-      if (w.error().is(kube::ApiErrorReason::kConflict)) return ReconcileResult::requeueAfter(std::chrono::milliseconds(10));
-      return ReconcileResult::retry(w.error().toString());
+      return failed(w.error());
     }
     rw_.wrote(*ctx_.informers.jobs, *w);
-    return requeueAt ? ReconcileResult::requeueAfter(until(*requeueAt, now)) : ReconcileResult::ok();
+    return requeueAt ? workloads::requeueAt(ctx_.clock, *requeueAt) : ReconcileResult::ok();
   };
 
   // Failure: backoff limit (failed pods, or container restarts with OnFailure) or deadline.
@@ -160,7 +154,7 @@ ReconcileResult JobController::reconcile(const runtime::Request& request, const 
     }
     requeueAt.reset();
     setCondition(status, "FailureTarget", "True", failReason, failMessage, nowText);
-    if (auto s = deletePods(job, active, active.size()); !s.ok()) return ReconcileResult::retry(s.error().toString());
+    if (auto s = deletePods(job, active, active.size()); !s.ok()) return failed(s.error());
     if (active.empty() && terminating.empty()) {
       setCondition(status, "Failed", "True", failReason, failMessage, nowText);
       events_.event(job, "Warning", failReason, failMessage);
@@ -177,7 +171,7 @@ ReconcileResult JobController::reconcile(const runtime::Request& request, const 
   if (successMet) {
     const std::string msg = "Reached expected number of succeeded pods";
     setCondition(status, "SuccessCriteriaMet", "True", "CompletionsReached", msg, nowText);
-    if (auto s = deletePods(job, active, active.size()); !s.ok()) return ReconcileResult::retry(s.error().toString());
+    if (auto s = deletePods(job, active, active.size()); !s.ok()) return failed(s.error());
     if (active.empty() && terminating.empty()) {
       setCondition(status, "Complete", "True", "CompletionsReached", msg, nowText);
       if (!status.contains("completionTime")) status["completionTime"] = nowText;
@@ -191,7 +185,7 @@ ReconcileResult JobController::reconcile(const runtime::Request& request, const 
   if (suspended) {
     if (!conditionTrue(status, "Suspended")) events_.event(job, "Normal", "Suspended", "Job suspended");
     setCondition(status, "Suspended", "True", "JobSuspended", "Job suspended", nowText);
-    if (auto s = deletePods(job, active, active.size()); !s.ok()) return ReconcileResult::retry(s.error().toString());
+    if (auto s = deletePods(job, active, active.size()); !s.ok()) return failed(s.error());
     active.clear();
     requeueAt.reset();
     return finish(0);
@@ -214,11 +208,11 @@ ReconcileResult JobController::reconcile(const runtime::Request& request, const 
     if (backoff && now < *backoff) {
       requeueAt = requeueAt ? std::min(*requeueAt, *backoff) : *backoff;
     } else {
-      if (auto s = createPods(job, want - occupied); !s.ok()) return ReconcileResult::retry(s.error().toString());
+      if (auto s = createPods(job, want - occupied); !s.ok()) return failed(s.error());
       activeCount += want - occupied;
     }
   } else if (want < activeCount) {
-    if (auto s = deletePods(job, active, activeCount - want); !s.ok()) return ReconcileResult::retry(s.error().toString());
+    if (auto s = deletePods(job, active, activeCount - want); !s.ok()) return failed(s.error());
     activeCount = want;
   }
   return finish(activeCount);

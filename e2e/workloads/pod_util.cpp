@@ -1,5 +1,7 @@
 #include "e2e/workloads/pod_util.h"
 
+#include <thread>
+
 #include "operator/runtime/object_helpers.h"
 
 namespace sdb::workloads {
@@ -134,6 +136,20 @@ kube::KResult<Json> writeStatus(kube::KubeClient& client, const kube::ResourceRe
   Json obj = cached;
   obj["status"] = status;
   return client.updateStatus(ref, jsonString(cached, {"metadata", "namespace"}), obj);
+}
+
+runtime::ReconcileResult failed(const kube::ApiError& error) {
+  using kube::ApiErrorReason;
+  if (error.is(ApiErrorReason::kConflict) || error.is(ApiErrorReason::kNotFound) || error.is(ApiErrorReason::kAlreadyExists)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return runtime::ReconcileResult::requeueAfter(std::chrono::nanoseconds::zero());
+  }
+  return runtime::ReconcileResult::retry(error.toString());
+}
+
+runtime::ReconcileResult requeueAt(const Clock& clock, TimePoint t) {
+  return runtime::ReconcileResult::requeueAfter(
+      std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1), t - clock.now()));
 }
 
 kube::KResult<Json> deleteExact(kube::KubeClient& client, const kube::ResourceRef& ref, const Json& obj,

@@ -13,6 +13,7 @@
 #include "e2e/apimachinery/selectors.h"
 #include "operator/core/json.h"
 #include "operator/kube/client.h"
+#include "operator/runtime/controller.h"
 #include "operator/runtime/informer.h"
 
 namespace sdb::workloads {
@@ -55,6 +56,16 @@ TimePoint parseTime(const std::string& rfc3339, TimePoint fallback = {});
 // Conflict; the caller then retries from the newer object. Returns the stored object (or `cached`).
 kube::KResult<Json> writeStatus(kube::KubeClient& client, const kube::ResourceRef& ref, const Json& cached,
                                 const Json& status);
+
+// A requeue at wall time `t`, measured from a fresh reading of `clock` (a reconcile may have taken a
+// while, or a test may have moved a fake clock meanwhile); at least a millisecond.
+runtime::ReconcileResult requeueAt(const Clock& clock, TimePoint t);
+
+// The result for a failed write. A Conflict, NotFound or AlreadyExists is a race with another
+// writer that the cache has not shown yet: retry at once, after a millisecond of real time for the
+// informer to catch up (not on the rate limiter, whose delays run on the injected clock and would
+// stall under a test's fake clock). Anything else is retried with the usual per-key back-off.
+runtime::ReconcileResult failed(const kube::ApiError& error);
 
 // Deletes with a UID precondition, so a same-named successor is never hit. NotFound counts as done.
 kube::KResult<Json> deleteExact(kube::KubeClient& client, const kube::ResourceRef& ref, const Json& obj,

@@ -89,7 +89,7 @@ ReconcileResult Scheduler::reconcile(const runtime::Request& request, const runt
         Json patch = {{"metadata", {{"annotations", {{kSelectedNode, node}}}}}};
         auto r = ctx_.client.patch(res::kPersistentVolumeClaims, request.ns, claimName, kube::PatchType::kMerge,
                                    dumpJson(patch));
-        if (!r.ok()) return ReconcileResult::retry(r.error().toString());
+        if (!r.ok()) return failed(r.error());
         rw_.wrote(*ctx_.informers.claims, *r);
       }
     }
@@ -99,7 +99,7 @@ ReconcileResult Scheduler::reconcile(const runtime::Request& request, const runt
   if (!unschedulable.empty()) {
     setScheduled(status, "False", "Unschedulable", unschedulable, now);
     auto w = writeStatus(ctx_.client, res::kPods, *pod, status);
-    if (!w.ok()) return ReconcileResult::retry(w.error().toString());
+    if (!w.ok()) return failed(w.error());
     if (w->value("metadata", Json::object()).value("resourceVersion", "") != jsonString(*pod, {"metadata", "resourceVersion"})) {
       events_.event(*pod, "Warning", "FailedScheduling", unschedulable);
       rw_.wrote(*ctx_.informers.pods, *w);
@@ -108,11 +108,11 @@ ReconcileResult Scheduler::reconcile(const runtime::Request& request, const runt
   }
   setScheduled(status, "True", "", "", now);
   auto w = writeStatus(ctx_.client, res::kPods, *pod, status);
-  if (!w.ok()) return ReconcileResult::retry(w.error().toString());
+  if (!w.ok()) return failed(w.error());
   Json bound = *w;
   bound["spec"]["nodeName"] = node;
   auto b = ctx_.client.update(res::kPods, request.ns, bound);
-  if (!b.ok()) return ReconcileResult::retry(b.error().toString());
+  if (!b.ok()) return failed(b.error());
   rw_.wrote(*ctx_.informers.pods, *b);
   events_.event(*b, "Normal", "Scheduled", "Successfully assigned " + request.ns + "/" + request.name + " to " + node);
   return ReconcileResult::ok();

@@ -116,12 +116,12 @@ ReconcileResult StatefulSetController::reconcile(const runtime::Request& request
     Json adopted = *p;
     runtime::setControllerReference(sts, adopted);
     auto u = ctx_.client.update(res::kPods, request.ns, adopted);
-    if (!u.ok()) return ReconcileResult::retry(u.error().toString());
+    if (!u.ok()) return failed(u.error());
     rw_.wrote(*ctx_.informers.pods, *u);
   }
 
   auto revs = syncRevisions(sts);
-  if (!revs.ok()) return ReconcileResult::retry(revs.error().toString());
+  if (!revs.ok()) return failed(revs.error());
   const int64_t replicas = intAt(sts, {"spec", "replicas"}, 1);
   const int64_t start = intAt(sts, {"spec", "ordinals", "start"}, 0);
   const bool monotonic = jsonString(sts, {"spec", "podManagementPolicy"}, "OrderedReady") != "Parallel";
@@ -176,28 +176,28 @@ ReconcileResult StatefulSetController::reconcile(const runtime::Request& request
     auto it = members.find(ord);
     const Json* pod = it == members.end() ? nullptr : it->second.get();
     if (!pod) {
-      if (auto s = ensureClaims(sts, ord, nullptr, false); !s.ok()) return ReconcileResult::retry(s.error().toString());
-      if (auto s = createPod(sts, ord, *revs); !s.ok()) return ReconcileResult::retry(s.error().toString());
+      if (auto s = ensureClaims(sts, ord, nullptr, false); !s.ok()) return failed(s.error());
+      if (auto s = createPod(sts, ord, *revs); !s.ok()) return failed(s.error());
       wait = monotonic;
       continue;
     }
     if (isPodFinished(*pod) && !isPodTerminating(*pod)) {
-      if (auto s = deletePod(sts, *pod, "RecreatingFailedPod"); !s.ok()) return ReconcileResult::retry(s.error().toString());
+      if (auto s = deletePod(sts, *pod, "RecreatingFailedPod"); !s.ok()) return failed(s.error());
       wait = monotonic;
       continue;
     }
-    if (auto s = ensureClaims(sts, ord, pod, false); !s.ok()) return ReconcileResult::retry(s.error().toString());
+    if (auto s = ensureClaims(sts, ord, pod, false); !s.ok()) return failed(s.error());
     if (monotonic && (isPodTerminating(*pod) || !healthy(*pod))) wait = true;
   }
   if (!wait) {
     for (auto it = condemned.rbegin(); it != condemned.rend(); ++it) {
       const Json& pod = *it->second;
-      if (auto s = ensureClaims(sts, it->first, &pod, true); !s.ok()) return ReconcileResult::retry(s.error().toString());
+      if (auto s = ensureClaims(sts, it->first, &pod, true); !s.ok()) return failed(s.error());
       if (isPodTerminating(pod)) {
         if (monotonic) break;
         continue;
       }
-      if (auto s = deletePod(sts, pod, ""); !s.ok()) return ReconcileResult::retry(s.error().toString());
+      if (auto s = deletePod(sts, pod, ""); !s.ok()) return failed(s.error());
       if (monotonic) {
         wait = true;
         break;
@@ -211,26 +211,18 @@ ReconcileResult StatefulSetController::reconcile(const runtime::Request& request
       if (it == members.end()) break;
       const Json& pod = *it->second;
       if (jsonString(pod, {"metadata", "labels", "controller-revision-hash"}) != revs->updateName && !isPodTerminating(pod)) {
-        if (auto s = deletePod(sts, pod, ""); !s.ok()) return ReconcileResult::retry(s.error().toString());
+        if (auto s = deletePod(sts, pod, ""); !s.ok()) return failed(s.error());
         break;
       }
       if (!healthy(pod)) break;
     }
   }
-  if (auto s = truncateHistory(sts, *revs); !s.ok()) return ReconcileResult::retry(s.error().toString());
+  if (auto s = truncateHistory(sts, *revs); !s.ok()) return failed(s.error());
 
   auto w = writeStatus(ctx_.client, res::kStatefulSets, sts, status);
-  if (!w.ok()) {
-    if (w.error().is(kube::ApiErrorReason::kConflict) || w.error().is(kube::ApiErrorReason::kNotFound)) {
-      return ReconcileResult::requeueAfter(std::chrono::milliseconds(10));
-    }
-    return ReconcileResult::retry(w.error().toString());
-  }
+  if (!w.ok()) return failed(w.error());
   rw_.wrote(*ctx_.informers.statefulSets, *w);
-  if (nextAvailable) {
-    return ReconcileResult::requeueAfter(std::max(std::chrono::nanoseconds(std::chrono::milliseconds(10)),
-                                                  std::chrono::nanoseconds(*nextAvailable - now)));
-  }
+  if (nextAvailable) return requeueAt(ctx_.clock, *nextAvailable);
   return ReconcileResult::ok();
 }
 

@@ -91,7 +91,7 @@ ReconcileResult VolumeBinder::reconcile(const runtime::Request& request, const r
     status["capacity"]["storage"] = request_;
     status.erase("allocatedResources");
     auto w = writeStatus(ctx_.client, res::kPersistentVolumeClaims, claim, status);
-    if (!w.ok()) return ReconcileResult::retry(w.error().toString());
+    if (!w.ok()) return failed(w.error());
     rw_.wrote(*ctx_.informers.claims, *w);
     events_.event(claim, "Normal", "VolumeResizeSuccessful", "resize volume \"" + jsonString(claim, {"spec", "volumeName"}) +
                                                                  "\" to " + request_ + " succeeded");
@@ -105,7 +105,7 @@ ReconcileResult VolumeBinder::reconcile(const runtime::Request& request, const r
       Json updated = claim;
       updated["spec"]["storageClassName"] = jsonString(*sc, {"metadata", "name"});
       auto u = ctx_.client.update(res::kPersistentVolumeClaims, request.ns, updated);
-      if (!u.ok()) return ReconcileResult::retry(u.error().toString());
+      if (!u.ok()) return failed(u.error());
       rw_.wrote(*ctx_.informers.claims, *u);
       return ReconcileResult::ok();  // the update event brings us back to bind it
     }
@@ -140,7 +140,7 @@ ReconcileResult VolumeBinder::reconcile(const runtime::Request& request, const r
     ann["volume.beta.kubernetes.io/storage-provisioner"] = provisioner;
     ann["volume.kubernetes.io/storage-provisioner"] = provisioner;
     auto u = ctx_.client.update(res::kPersistentVolumeClaims, request.ns, bound);
-    if (!u.ok()) return ReconcileResult::retry(u.error().toString());
+    if (!u.ok()) return failed(u.error());
     bound = *u;
     events_.event(claim, "Normal", "ProvisioningSucceeded", "Successfully provisioned volume " + volume);
   }
@@ -148,7 +148,7 @@ ReconcileResult VolumeBinder::reconcile(const runtime::Request& request, const r
                  {"accessModes", claim["spec"].value("accessModes", Json::array())},
                  {"capacity", {{"storage", request_}}}};
   auto w = writeStatus(ctx_.client, res::kPersistentVolumeClaims, bound, status);
-  if (!w.ok()) return ReconcileResult::retry(w.error().toString());
+  if (!w.ok()) return failed(w.error());
   rw_.wrote(*ctx_.informers.claims, *w);
   return ReconcileResult::ok();
 }

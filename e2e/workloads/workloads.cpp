@@ -2,9 +2,11 @@
 
 #include "e2e/apimachinery_client/inprocess_client.h"
 #include "e2e/workloads/cronjob.h"
+#include "e2e/workloads/deployment.h"
 #include "e2e/workloads/endpoints.h"
 #include "e2e/workloads/field_manager_client.h"
 #include "e2e/workloads/job.h"
+#include "e2e/workloads/replicaset.h"
 #include "e2e/workloads/scheduler.h"
 #include "e2e/workloads/statefulset.h"
 #include "e2e/workloads/volume_binder.h"
@@ -99,6 +101,8 @@ Status Workloads::start(std::chrono::milliseconds syncTimeout) {
   m.controller<StatefulSetController>("statefulset", m.recorder("statefulset-controller"));
   m.controller<JobController>("job", m.recorder("job-controller"));
   m.controller<CronJobController>("cronjob", m.recorder("cronjob-controller"));
+  m.controller<ReplicaSetController>("replicaset", m.recorder("replicaset-controller"));
+  m.controller<DeploymentController>("deployment", m.recorder("deployment-controller"));
   for (auto* inf : m.allInformers()) inf->start();
   for (auto* inf : m.allInformers()) {
     if (!inf->waitForSync(syncTimeout)) {

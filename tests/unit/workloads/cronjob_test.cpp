@@ -103,7 +103,8 @@ TEST_F(CronJobTest, ConcurrencyPolicies) {
   clock_.advance(1min);
   const std::string second = jobNameAt("replace", "2024-05-15T10:02:00Z");
   ASSERT_TRUE(eventually([&] { return exists(res::kJobs, second) && !exists(res::kJobs, first); }))
-      << "Replace deletes the running Job before starting the next";
+      << "Replace deletes the running Job before starting the next; " << status("replace").dump() << " "
+      << Json(jobNames()).dump();
   ASSERT_TRUE(eventually([&] { return exists(res::kJobs, jobNameAt("allow", "2024-05-15T10:02:00Z")); }));
   EXPECT_TRUE(exists(res::kJobs, jobNameAt("allow", "2024-05-15T10:01:00Z")));
   settle();

@@ -137,6 +137,7 @@ TEST_F(StatefulSetTest, ScalesDownFromTheHighestOrdinalOnlyWhenHealthy) {
   auto watch = client_->watch(res::kPods, "default", wo);
   ASSERT_TRUE(watch.ok());
   markRunning("web-0", /*ready=*/false);
+  ASSERT_TRUE(eventually([&] { return status("web").value("readyReplicas", 0) == 2; }));
   patch(res::kStatefulSets, "web", {{"spec", {{"replicas", 1}}}});
   settle();
   EXPECT_EQ(podNames().size(), 3u) << "an unhealthy member blocks scale down";
