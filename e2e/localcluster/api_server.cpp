@@ -201,6 +201,12 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *obj);
   }
   apimachinery::RequestContext ctx;
+  // Bodies are JSON or YAML; protobuf (which kubectl 1.33's typed generators send) is refused with
+  // 415, as a server that does not speak it answers, so the client falls back to JSON.
+  if ((m == "POST" || m == "PUT" || m == "PATCH") && req.header("content-type").find("protobuf") != std::string::npos) {
+    return errorOf(415, "UnsupportedMediaType",
+                   "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+  }
   if (m == "POST" && name.empty()) {
     auto body = decodeBody(req);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
@@ -257,11 +263,23 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
           }
         }
         if (body->contains("dryRun") && (*body)["dryRun"].is_array() && !(*body)["dryRun"].empty()) o.dryRun = true;
+        // The older orphanDependents flag, which may not be combined with propagationPolicy.
+        if (body->contains("orphanDependents") && (*body)["orphanDependents"].is_boolean()) {
+          if (!o.propagationPolicy.empty()) {
+            return error(kube::invalidError("DeleteOptions", "meta.k8s.io", "",
+                                            {{"FieldValueInvalid", "Invalid value: \"" + o.propagationPolicy +
+                                                                       "\": orphanDependents and deletionPropagation cannot be both set",
+                                              "propagationPolicy"}}));
+          }
+          o.propagationPolicy = (*body)["orphanDependents"].get<bool>() ? "Orphan" : "Background";
+        }
       }
     }
-    auto deleted = store_.remove(ref, ns, name, o);
+    auto deleted = store_.remove(ref, ns, name, o, &ctx);
     if (!deleted.ok()) return error(deleted.error());
-    return json(200, *deleted);
+    HttpResponse r = json(200, *deleted);
+    addWarnings(r, ctx);
+    return r;
   }
   kube::ApiError e = kube::fromHttpResponse(405, "");
   e.message = "the server does not allow this method on the requested resource";

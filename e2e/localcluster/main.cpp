@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "e2e/apimachinery/garbage_collector.h"
 #include "e2e/apimachinery/store.h"
 #include "e2e/localcluster/api_server.h"
 #include "e2e/localcluster/http_server.h"
@@ -148,6 +149,8 @@ int main(int argc, char** argv) {
   for (const char* ns : {"default", "kube-system", "kube-public"}) {
     (void)(*store)->create(kube::resources::kNamespaces, "", {{"metadata", {{"name", ns}}}});
   }
+  apimachinery::GarbageCollector collector(**store);  // garbage collection and namespace termination
+  collector.start();
   localcluster::HttpsServer server;
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
@@ -184,5 +187,6 @@ int main(int argc, char** argv) {
   std::cerr << "servicedb-localcluster: stopping on signal " << sig << "\n";
   api.stop();
   server.stop();
+  collector.stop();
   return 0;
 }
