@@ -1,6 +1,7 @@
 // Store: writes (create, update, patch, delete) and admission of what is written.
 #include <algorithm>
 
+#include "e2e/apimachinery/builtin_rules.h"
 #include "e2e/apimachinery/managed_fields.h"
 #include "e2e/apimachinery/store_impl.h"
 
@@ -68,6 +69,7 @@ KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, con
       }
     }
   }
+  if (!info.crd) normalizeBuiltin(info, obj);
   out.object = std::move(obj);
   return out;
 }
@@ -317,6 +319,15 @@ KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::st
   addWarnings(ctx, admitted->warnings);
   next = std::move(admitted->object);
   if (info.ref.resource == "customresourcedefinitions") setCrdStatus(next, jsonString(old["status"]["conditions"][0], {"lastTransitionTime"}));
+  if (subresource.empty() && !info.crd) {
+    auto lookup = [this](const std::string& resource, const std::string& objName) -> const Json* {
+      auto sc = registry->byResource(resource == "storageclasses" ? "storage.k8s.io" : "", "v1", resource);
+      if (!sc) return nullptr;
+      auto it = objects.find(Impl::key(*sc, "", objName));
+      return it == objects.end() ? nullptr : &it->second;
+    };
+    if (auto refused = checkBuiltinUpdate(info, next, old, lookup)) return *refused;
+  }
   if (info.hasSpec && specPart(next, info.statusSubresource) != specPart(old, info.statusSubresource)) {
     next["metadata"]["generation"] = old["metadata"].value("generation", int64_t{0}) + 1;
   }
