@@ -49,6 +49,15 @@ KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs
   std::lock_guard<std::mutex> lock(impl_->mu);
   const std::string key = Impl::key(info, ns, name);
   if (!impl_->objects.count(key)) return kube::notFoundError(info.ref.resource, info.ref.group, name);
+  if (isNamespace(info) && (name == "default" || name == "kube-system" || name == "kube-public")) {
+    // The NamespaceLifecycle admission plugin's immortal namespaces.
+    kube::ApiError e = kube::fromHttpResponse(403, "");
+    e.reason = kube::ApiErrorReason::kForbidden;
+    e.message = "namespaces \"" + name + "\" is forbidden: this namespace may not be deleted";
+    e.name = name;
+    e.kind = "namespaces";
+    return e;
+  }
   return impl_->removeLocked(info, key, opts, ctx);
 }
 

@@ -219,6 +219,11 @@ TEST_F(GarbageCollectionTest, NamespaceDeletionEmptiesTheNamespaceThenRemovesIt)
   ASSERT_TRUE(store_->patch(res::kSecrets, "a", "guarded", kube::PatchType::kMerge, R"({"metadata":{"finalizers":null}})").ok());
   collect();
   EXPECT_FALSE(exists(res::kNamespaces, "a", ""));
+  ASSERT_TRUE(store_->create(res::kNamespaces, "", {{"metadata", {{"name", "default"}}}}).ok());
+  auto immortal = store_->remove(res::kNamespaces, "", "default");
+  ASSERT_FALSE(immortal.ok());
+  EXPECT_EQ(immortal.error().httpCode, 403);
+  EXPECT_EQ(immortal.error().message, "namespaces \"default\" is forbidden: this namespace may not be deleted");
 }
 
 TEST_F(GarbageCollectionTest, TheCollectorThreadActsOnItsOwn) {
