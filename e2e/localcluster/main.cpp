@@ -196,8 +196,8 @@ int main(int argc, char** argv) {
   ao.adminToken = *token;
   ao.faults = &faults;
   localcluster::ApiServer api(**store, ao);
-  // One JSON line per request (verb, path, query, code): the request log that benchmarks count API
-  // calls from. Identities come with the RBAC issue.
+  // One JSON line per request (verb, path, query, code, User-Agent): the request log that benchmarks
+  // and tests count API calls from. Identities come with the RBAC issue.
   std::mutex logMu;
   std::ofstream requestLog(dir / "requests.log", std::ios::app);
   auto started = server.start({address, port, certs->second.certificatePem, certs->second.privateKeyPem},
@@ -206,6 +206,7 @@ int main(int argc, char** argv) {
                                 Json line = {{"ts", formatRfc3339(std::chrono::system_clock::now())},
                                              {"method", r.method}, {"path", r.path}, {"code", resp.status}};
                                 if (!r.query.empty()) line["query"] = r.query;
+                                if (!r.header("user-agent").empty()) line["userAgent"] = r.header("user-agent");
                                 std::lock_guard<std::mutex> lock(logMu);
                                 requestLog << line.dump() << "\n";
                                 requestLog.flush();
