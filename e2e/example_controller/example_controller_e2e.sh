@@ -49,6 +49,7 @@ check "Greeting becomes Ready" kubectl -n demo wait --for=condition=Ready --time
 check "ConfigMap holds the message" test "$(cm_message hello)" = hello
 check "ConfigMap is owned by the Greeting" test "$(kubectl -n demo get configmap hello-greeting -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" = "Greeting/hello/true"
 check "ownerReference carries the Greeting's uid" test "$(kubectl -n demo get configmap hello-greeting -o jsonpath='{.metadata.ownerReferences[0].uid}')" = "$(kubectl -n demo get greeting hello -o jsonpath='{.metadata.uid}')"
+check "applied server-side by field manager example-controller" test "$(kubectl -n demo get configmap hello-greeting --show-managed-fields -o jsonpath='{.metadata.managedFields[?(@.manager=="example-controller")].operation}')" = Apply
 check "status.configMapName" test "$(kubectl -n demo get greeting hello -o jsonpath='{.status.configMapName}')" = hello-greeting
 check "observedGeneration = generation" test "$(kubectl -n demo get greeting hello -o jsonpath='{.status.observedGeneration}')" = "$(kubectl -n demo get greeting hello -o jsonpath='{.metadata.generation}')"
 check "Stalled=False, Reconciling=False" test "$(kubectl -n demo get greeting hello -o jsonpath='{.status.conditions[?(@.type=="Stalled")].status}{.status.conditions[?(@.type=="Reconciling")].status}')" = FalseFalse

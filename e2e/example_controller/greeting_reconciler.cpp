@@ -14,12 +14,6 @@ int64_t generationOf(const Json& obj) {
   return g && g->is_number_integer() ? g->get<int64_t>() : 0;
 }
 
-kube::WriteOptions writeOptions() {
-  kube::WriteOptions o;
-  o.fieldManager = kFieldManager;
-  return o;
-}
-
 }  // namespace
 
 GreetingReconciler::GreetingReconciler(kube::KubeClient& client, runtime::KindCache& greetings,
@@ -76,25 +70,29 @@ runtime::ReconcileResult GreetingReconciler::reconcile(const runtime::Request& r
                          "ConfigMap " + cmName + " exists and is not controlled by this Greeting");
     }
   }
-  if (!live || jsonString(*live, {"data", "message"}) != message) {
-    Json cm = live ? *live
-                   : Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
-                          {"metadata", {{"name", cmName}, {"namespace", request.ns},
-                                        {"labels", {{"app.kubernetes.io/managed-by", "example-controller"},
-                                                    {"example.servicedb.io/greeting", request.name}}}}}};
-    cm["data"]["message"] = message;
-    cm["metadata"]["annotations"][kWrittenByAnnotation] = identity_;
-    runtime::setControllerReference(*greeting, cm);
-    // A write from a stale cache fails (AlreadyExists, or Conflict on the resourceVersion we read) and
-    // is retried once the cache caught up: never a blind overwrite.
-    auto written = live ? client_.update(kube::resources::kConfigMaps, request.ns, cm, writeOptions())
-                        : client_.create(kube::resources::kConfigMaps, request.ns, cm, writeOptions());
-    if (!written.ok()) return runtime::ReconcileResult::retry("ConfigMap " + cmName + ": " + written.error().toString());
+  // Server-side apply with a fixed field manager, skipped when the live object already holds every
+  // field we own (runtime::applyIfChanged): no write in the steady state, drift repaired otherwise.
+  Json desired = {{"apiVersion", "v1"},
+                  {"kind", "ConfigMap"},
+                  {"metadata",
+                   {{"name", cmName},
+                    {"namespace", request.ns},
+                    {"labels", {{"app.kubernetes.io/managed-by", "example-controller"},
+                                {"example.servicedb.io/greeting", request.name}}},
+                    {"annotations", {{kWrittenByAnnotation, identity_}}},
+                    {"ownerReferences", Json::array({runtime::controllerReference(*greeting)})}}},
+                  {"data", {{"message", message}}}};
+  const bool drifted = live && jsonString(*live, {"data", "message"}) != message;
+  auto applied = runtime::applyIfChanged(client_, kube::resources::kConfigMaps, desired,
+                                         live ? std::optional<Json>(*live) : std::nullopt, kFieldManager);
+  if (!applied.ok()) return runtime::ReconcileResult::retry("ConfigMap " + cmName + ": " + applied.error().toString());
+  if (applied->applied) {
     ++cmWrites_;
-    logStructured(spdlog::level::info, live ? "updated the ConfigMap" : "created the ConfigMap",
+    const char* what = !live ? "Created" : drifted ? "Updated" : "Stamped";
+    logStructured(spdlog::level::info, "applied the ConfigMap",
                   {{"controller", context.controller}, {"namespace", request.ns}, {"name", request.name},
-                   {"reconcileID", context.reconcileId}, {"configMap", cmName}});
-    if (events_) events_->event(*greeting, "Normal", live ? "Updated" : "Created", "ConfigMap " + cmName + " holds the message");
+                   {"reconcileID", context.reconcileId}, {"configMap", cmName}, {"change", what}});
+    if (events_) events_->event(*greeting, "Normal", what, "ConfigMap " + cmName + " holds the message");
   }
   return writeStatus(request, *greeting, cmName, true, "Reconciled", "ConfigMap " + cmName + " holds the message");
 }

@@ -3,8 +3,9 @@
 // owns (controller ownerReference), and reports status the kstatus way:
 //   observedGeneration, configMapName, Ready=True (Reconciled) / Reconciling=False / Stalled=False,
 //   or Stalled=True (reason ForeignConfigMap) when a ConfigMap of that name belongs to someone else.
-// Level-triggered and idempotent: it reads the Greeting and the ConfigMap from the caches and writes
-// only what differs, so the steady state makes no API call. Every ConfigMap write is stamped with the
+// Level-triggered and idempotent: it reads the Greeting and the ConfigMap from the caches and applies
+// the ConfigMap with server-side apply (field manager example-controller, force) only when a field it
+// owns differs, so the steady state makes no API call. Every ConfigMap write is stamped with the
 // writer's identity in the annotation example.servicedb.io/written-by, which the leader-election e2e
 // test uses to prove that two leaders never wrote at the same time.
 //
