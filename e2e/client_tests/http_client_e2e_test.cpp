@@ -322,6 +322,29 @@ TEST_F(HttpClientE2E, WatchEndsAtTimeoutSecondsAndDiesOnIdle) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
 }
 
+TEST_F(HttpClientE2E, WatchBookmarksCarryTheLatestResourceVersion) {
+  kube::KubeClient& c = *client_;
+  ASSERT_TRUE(c.create(res::kNamespaces, "", ns("bm")).ok());
+  auto listed = c.list(res::kConfigMaps, "bm");
+  ASSERT_TRUE(listed.ok());
+  kube::WatchOptions wo;
+  wo.resourceVersion = jsonString(*listed, {"metadata", "resourceVersion"});
+  wo.timeoutSeconds = 30;
+  auto w = c.watch(res::kConfigMaps, "bm", wo);
+  ASSERT_TRUE(w.ok());
+  // Writes elsewhere move the global resourceVersion; a bookmark (every 5 s here) reports it, so a
+  // quiet watch can resume from a recent version instead of an expired one.
+  auto elsewhere = c.create(res::kConfigMaps, "default", cm("elsewhere"));
+  ASSERT_TRUE(elsewhere.ok());
+  auto e = (*w)->next();
+  ASSERT_TRUE(e.ok()) << e.error().toString();
+  ASSERT_TRUE(e->has_value());
+  EXPECT_EQ((*e)->type, kube::WatchEvent::Type::kBookmark);
+  EXPECT_GE(std::stoll(jsonString((*e)->object, {"metadata", "resourceVersion"})),
+            std::stoll(jsonString(*elsewhere, {"metadata", "resourceVersion"})));
+  (*w)->stop();
+}
+
 TEST_F(HttpClientE2E, RawRequestsAndVersion) {
   auto v = client_->raw("GET", "/version");
   ASSERT_TRUE(v.ok()) << v.error().toString();

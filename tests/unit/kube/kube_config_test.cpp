@@ -243,3 +243,28 @@ TEST(InClusterConfig, BadEnvironmentOrFilesNameWhatIsMissing) {
   dir.write("token", "\n");
   expectError(loadInClusterConfig(o), "is empty");
 }
+
+TEST(RestConfigOrder, FlagThenKubeconfigEnvThenInCluster) {
+  TempDir dir;
+  auto a = dir.write("a", config("", "    token: from-a\n"));
+  auto b = dir.write("b", config("", "    token: from-b\n"));
+  ::setenv("KUBECONFIG", b.c_str(), 1);
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  auto flag = loadRestConfig(a, "");
+  ASSERT_TRUE(flag.ok()) << flag.error().message;
+  EXPECT_EQ(*flag->token->token(), "from-a") << "--kubeconfig wins";
+  auto env = loadRestConfig("", "ctx2");
+  ASSERT_TRUE(env.ok()) << env.error().message;
+  EXPECT_EQ(*env->token->token(), "from-b") << "then $KUBECONFIG (with --context)";
+  EXPECT_EQ(env->defaultNamespace, "default");
+  ::unsetenv("KUBECONFIG");
+  auto inCluster = loadRestConfig("", "");
+  ASSERT_FALSE(inCluster.ok()) << "then the in-cluster config (no service-account files here)";
+  EXPECT_NE(inCluster.error().message.find("in-cluster config"), std::string::npos) << inCluster.error().message;
+  auto contextWithoutKubeconfig = loadRestConfig("", "ctx1");
+  ASSERT_FALSE(contextWithoutKubeconfig.ok());
+  EXPECT_NE(contextWithoutKubeconfig.error().message.find("--context"), std::string::npos);
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+}
