@@ -21,6 +21,17 @@ Status run(RespClient& admin, const Action& a, const ExecuteOptions& opts) {
         auto k = admin.call({"CLIENT", "KILL", "USER", a.user}, what);
         if (!k.ok()) return k.error();
       }
+      if (a.kind == ActionKind::kCreateUser || a.kind == ActionKind::kSetRules) {
+        // Stamp the marker with the fingerprint of how the server now describes the commands.
+        auto got = admin.call({"ACL", "GETUSER", a.user}, what);
+        if (!got.ok()) return got.error();
+        const Reply* commands = got->field("commands");
+        if (commands == nullptr) return internalError(what + ": ACL GETUSER shows no commands");
+        Marker stamped = a.marker;
+        stamped.acl = aclFingerprint(commands->str);
+        auto s = admin.call({"ACL", "SETUSER", a.user, "clearselectors", markerSelector(stamped)}, what);
+        if (!s.ok()) return s.error();
+      }
       return okStatus();
     }
     case ActionKind::kDeleteKeys: {

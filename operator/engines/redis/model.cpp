@@ -7,17 +7,6 @@
 namespace sdb::engines::redis {
 namespace {
 
-std::set<std::string> tokens(const std::string& s) {
-  std::set<std::string> out;
-  std::istringstream in(s);
-  for (std::string t; in >> t;) out.insert(t);
-  return out;
-}
-
-std::string markerSelector(const Desired& d) {
-  return "(~" + markerFor(d.ownerKey, d.uid) + " resetchannels -@all)";
-}
-
 Result<std::set<std::string>> stringSet(const Reply* r, const char* field) {
   std::set<std::string> out;
   if (r == nullptr) return out;
@@ -54,6 +43,27 @@ Result<std::optional<ObservedUser>> parseGetUser(const Reply& reply) {
   return std::optional<ObservedUser>(std::move(u));
 }
 
+std::string commandRulesVersion() {
+  std::string all;
+  for (const auto& r : serviceUserCommandRules()) all += r + " ";
+  return passwordHash(all).substr(0, 12);
+}
+
+std::string aclFingerprint(const std::string& commandsDescription) {
+  // Redis lists the exceptions in its command table's hash order, which changes from one server
+  // process to the next: fingerprint the sorted rules, which do not.
+  std::set<std::string> rules;
+  std::istringstream in(commandsDescription);
+  for (std::string r; in >> r;) rules.insert(r);
+  std::string canonical;
+  for (const auto& r : rules) canonical += r + " ";
+  return passwordHash(canonical).substr(0, 16);
+}
+
+Marker markerOf(const Desired& d) { return Marker{d.ownerKey, d.uid, commandRulesVersion(), "-"}; }
+
+std::string markerSelector(const Marker& m) { return "(~" + formatMarker(m) + " resetchannels -@all)"; }
+
 std::vector<std::string> userRules(const Desired& d, const std::set<std::string>& passwordHashes) {
   const std::string pattern = globEscape(d.names.prefix) + "*";
   std::vector<std::string> r = {"reset", "on", "sanitize-payload"};
@@ -62,7 +72,7 @@ std::vector<std::string> userRules(const Desired& d, const std::set<std::string>
   r.push_back("resetchannels");
   r.push_back("&" + pattern);
   for (auto& c : serviceUserCommandRules()) r.push_back(std::move(c));
-  r.push_back(markerSelector(d));
+  r.push_back(markerSelector(markerOf(d)));
   return r;
 }
 
@@ -70,12 +80,12 @@ bool rulesMatch(const Desired& d, const ObservedUser& o) {
   const std::string pattern = globEscape(d.names.prefix) + "*";
   if (o.flags != std::set<std::string>{"on", "sanitize-payload"}) return false;
   if (o.keys != "~" + pattern || o.channels != "&" + pattern) return false;
-  std::string want;
-  for (const auto& c : serviceUserCommandRules()) want += c + " ";
-  if (tokens(o.commands) != tokens(want)) return false;
   if (o.selectors.size() != 1) return false;
   const ObservedSelector& s = o.selectors.front();
-  return s.keys == "~" + markerFor(d.ownerKey, d.uid) && s.commands == "-@all" && s.channels.empty();
+  if (s.commands != "-@all" || !s.channels.empty() || s.keys.empty() || s.keys[0] != '~') return false;
+  auto m = parseMarker(std::string_view(s.keys).substr(1));
+  return m && m->ownerKey == d.ownerKey && m->uid == d.uid && m->rules == commandRulesVersion() &&
+         m->acl == aclFingerprint(o.commands);
 }
 
 bool ownedBy(const ObservedUser& o, const std::string& ownerKey) {

@@ -63,6 +63,10 @@ struct Action {
   std::string user;
   std::string prefix;              // kDeleteKeys
   std::vector<std::string> rules;  // ACL SETUSER arguments after the user name
+  // kCreateUser, kSetRules: after writing the rules, execute reads the server's description of the
+  // user's commands and stamps its fingerprint into this marker (a second ACL SETUSER that only
+  // replaces the marker selector).
+  Marker marker;
   std::string describe() const;    // safe for logs and events
 };
 
@@ -73,13 +77,24 @@ struct Plan {
   PlanSummary summary() const;
 };
 
+// The version of command_policy.h's rules: 12 hex characters of SHA-256 over them.
+std::string commandRulesVersion();
+// Fingerprint of the server's description of a user's commands: 16 hex characters of SHA-256 over
+// its rules sorted (the server's order varies between restarts).
+std::string aclFingerprint(const std::string& commandsDescription);
+// The marker this ServiceDatabase's user carries, unstamped (acl "-").
+Marker markerOf(const Desired& desired);
+// "(~<marker> resetchannels -@all)": a selector that allows no command.
+std::string markerSelector(const Marker& marker);
+
 // The complete rule list of a service user, in ACL SETUSER order, starting with "reset":
 // on, sanitize-payload, #<hash> per password, ~<prefix>*, resetchannels, &<prefix>*, the command
-// rules of command_policy.h, and the marker selector "(~<marker> resetchannels -@all)", which
-// allows no command.
+// rules of command_policy.h, and the unstamped marker selector.
 std::vector<std::string> userRules(const Desired& desired, const std::set<std::string>& passwordHashes);
 
-// True when `observed` already is what userRules(desired, ...) makes, passwords aside.
+// True when `observed` already is what userRules(desired, ...) makes, passwords aside: flags, keys
+// and channels compared as text, commands through the marker's stamped fingerprint (Redis prints
+// them compacted into categories), and the marker for this uid and this rules version.
 bool rulesMatch(const Desired& desired, const ObservedUser& observed);
 
 // True when one of the user's selectors carries the marker of desired.ownerKey (any uid).

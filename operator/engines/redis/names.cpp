@@ -87,12 +87,33 @@ std::string globEscape(std::string_view s) {
   return out;
 }
 
-std::string markerFor(const std::string& ownerKey, const std::string& uid) {
-  return std::string(kMarkerPrefix) + ownerKey + ";uid=" + uid;
+std::string formatMarker(const Marker& m) {
+  return std::string(kMarkerPrefix) + m.ownerKey + ";uid=" + m.uid + ";rules=" + m.rules + ";acl=" + m.acl;
 }
 
-bool markedFor(const std::string& pattern, const std::string& ownerKey) {
-  return pattern.rfind(std::string(kMarkerPrefix) + ownerKey + ";uid=", 0) == 0;
+std::optional<Marker> parseMarker(std::string_view pattern) {
+  if (pattern.substr(0, kMarkerPrefix.size()) != kMarkerPrefix) return std::nullopt;
+  std::string_view rest = pattern.substr(kMarkerPrefix.size());
+  Marker m;
+  auto uid = rest.find(";uid=");
+  if (uid == std::string_view::npos) return std::nullopt;
+  m.ownerKey = std::string(rest.substr(0, uid));
+  rest = rest.substr(uid + 5);
+  auto take = [&](std::string_view key, std::string& out) {
+    auto at = rest.find(key);
+    if (at == std::string_view::npos) return false;
+    out = std::string(rest.substr(at + key.size(), rest.find(';', at + key.size()) - at - key.size()));
+    rest = rest.substr(0, at);
+    return true;
+  };
+  if (!take(";acl=", m.acl) || !take(";rules=", m.rules)) return std::nullopt;
+  m.uid = std::string(rest);
+  return m;
+}
+
+bool markedFor(std::string_view pattern, const std::string& ownerKey) {
+  auto m = parseMarker(pattern);
+  return m && m->ownerKey == ownerKey;
 }
 
 std::string passwordHash(std::string_view password) {

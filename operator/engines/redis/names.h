@@ -16,6 +16,7 @@
 //    no '.'), which is where the marker pattern lives.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,12 +41,24 @@ Status validateUid(std::string_view uid);
 // Escapes the glob characters of Redis' stringmatch (* ? [ ] \) so `s` matches only itself.
 std::string globEscape(std::string_view s);
 
-// The ownership marker for the ACL user: "servicedb.io/owner=<ns>/<part>;uid=<uid>". It is kept as
-// the key pattern of an ACL selector that allows no command, so it grants nothing
-// (docs/engines/redis.md "Ownership marker").
-std::string markerFor(const std::string& ownerKey, const std::string& uid);
-// True when `pattern` (an observed "~..." selector key pattern, without '~') marks `ownerKey`.
-bool markedFor(const std::string& pattern, const std::string& ownerKey);
+// The ownership marker of an ACL user, kept as the key pattern of an ACL selector that allows no
+// command, so it grants nothing (docs/engines/redis.md "Ownership marker"):
+//   "servicedb.io/owner=<ns>/<name>;uid=<uid>;rules=<version>;acl=<fingerprint>"
+// `rules` names the command rules it was written with (command_policy.h), `acl` fingerprints the
+// server's own description of the user's commands right after writing them ("-" until stamped), so
+// a later change by anyone shows up as a mismatch without the operator parsing Redis' compacted
+// description.
+struct Marker {
+  std::string ownerKey;  // "<ns>/<name>"
+  std::string uid;
+  std::string rules = "-";
+  std::string acl = "-";
+};
+std::string formatMarker(const Marker& marker);
+// Parses a marker pattern (without the leading '~'); nullopt when it is not one.
+std::optional<Marker> parseMarker(std::string_view pattern);
+// True when `pattern` is a marker for `ownerKey` (any uid).
+bool markedFor(std::string_view pattern, const std::string& ownerKey);
 
 // Lowercase hex SHA-256, the form Redis keeps ACL passwords in (`#<hash>`).
 std::string passwordHash(std::string_view password);

@@ -17,7 +17,7 @@ Plan plan(const Desired& d, const Observed& o) {
   if (!o.user) {
     std::set<std::string> hashes;
     if (d.passwordHash) hashes.insert(*d.passwordHash);
-    p.actions.push_back({ActionKind::kCreateUser, d.names.user, "", userRules(d, hashes)});
+    p.actions.push_back({ActionKind::kCreateUser, d.names.user, "", userRules(d, hashes), markerOf(d)});
     return p;
   }
   if (!ownedBy(*o.user, d.ownerKey)) {
@@ -27,9 +27,9 @@ Plan plan(const Desired& d, const Observed& o) {
   const std::set<std::string> hashes =
       d.passwordHash ? std::set<std::string>{*d.passwordHash} : o.user->passwordHashes;
   if (!rulesMatch(d, *o.user)) {
-    p.actions.push_back({ActionKind::kSetRules, d.names.user, "", userRules(d, hashes)});
+    p.actions.push_back({ActionKind::kSetRules, d.names.user, "", userRules(d, hashes), markerOf(d)});
   } else if (o.user->passwordHashes != hashes) {
-    p.actions.push_back({ActionKind::kSetPassword, d.names.user, "", {"resetpass", "#" + *d.passwordHash}});
+    p.actions.push_back({ActionKind::kSetPassword, d.names.user, "", {"resetpass", "#" + *d.passwordHash}, {}});
   }
   return p;
 }
@@ -42,10 +42,10 @@ Plan planDeletion(const Desired& d, const Observed& o, DeletionPolicy policy) {
     return p;
   }
   if (d.mode == Mode::kShared) {
-    p.actions.push_back({ActionKind::kDisableUser, d.names.user, "", {"off"}});
-    p.actions.push_back({ActionKind::kDeleteKeys, d.names.user, d.names.prefix, {}});
+    p.actions.push_back({ActionKind::kDisableUser, d.names.user, "", {"off"}, {}});
+    p.actions.push_back({ActionKind::kDeleteKeys, d.names.user, d.names.prefix, {}, {}});
   }
-  p.actions.push_back({ActionKind::kDeleteUser, d.names.user, "", {}});
+  p.actions.push_back({ActionKind::kDeleteUser, d.names.user, "", {}, {}});
   return p;
 }
 
@@ -57,7 +57,7 @@ Plan planRotation(const Desired& d, const Observed& o, const std::string& pendin
     return p;
   }
   if (o.user->passwordHashes != std::set<std::string>{pendingHash})
-    p.actions.push_back({ActionKind::kSetPassword, d.names.user, "", {"resetpass", "#" + pendingHash}});
+    p.actions.push_back({ActionKind::kSetPassword, d.names.user, "", {"resetpass", "#" + pendingHash}, {}});
   return p;
 }
 

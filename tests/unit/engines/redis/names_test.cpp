@@ -146,17 +146,27 @@ TEST(RedisNames, GlobEscapeMakesEveryCharacterLiteral) {
   EXPECT_EQ(fnmatch(globEscape(tricky).c_str(), "xa[ab]?\\", 0), FNM_NOMATCH);
 }
 
-TEST(RedisNames, MarkerNamesTheOwnerExactly) {
-  const std::string m = markerFor("shop/orders", "uid-1");
-  EXPECT_EQ(m, "servicedb.io/owner=shop/orders;uid=uid-1");
-  EXPECT_TRUE(markedFor(m, "shop/orders"));
-  EXPECT_TRUE(markedFor(markerFor("shop/orders", "uid-2"), "shop/orders"));  // adoption after Retain
-  EXPECT_FALSE(markedFor(m, "shop/order"));
-  EXPECT_FALSE(markedFor(markerFor("shop/orders2", "u"), "shop/orders"));
+TEST(RedisNames, MarkerNamesTheOwnerExactlyAndRoundTrips) {
+  const Marker m{"shop/orders", "uid-1", "0a1b2c3d4e5f", "-"};
+  const std::string text = formatMarker(m);
+  EXPECT_EQ(text, "servicedb.io/owner=shop/orders;uid=uid-1;rules=0a1b2c3d4e5f;acl=-");
+  auto back = parseMarker(text);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->ownerKey, "shop/orders");
+  EXPECT_EQ(back->uid, "uid-1");
+  EXPECT_EQ(back->rules, "0a1b2c3d4e5f");
+  EXPECT_EQ(back->acl, "-");
+  EXPECT_TRUE(markedFor(text, "shop/orders"));
+  EXPECT_TRUE(markedFor(formatMarker({"shop/orders", "uid-2", "x", "y"}), "shop/orders"));  // adoption after Retain
+  EXPECT_FALSE(markedFor(text, "shop/order"));
+  EXPECT_FALSE(markedFor(formatMarker({"shop/orders2", "u", "x", "y"}), "shop/orders"));
   EXPECT_FALSE(markedFor("shop:orders:*", "shop/orders"));
+  EXPECT_FALSE(parseMarker("servicedb.io/owner=shop/orders;uid=u").has_value());
+  EXPECT_FALSE(parseMarker("servicedb.io/owner=shop/orders").has_value());
   EXPECT_TRUE(validateUid("5f1c2a7e-0b1d-4c6e-9f1a-2b3c4d5e6f70").ok());
   EXPECT_FALSE(validateUid("uid with space").ok());
   EXPECT_FALSE(validateUid("u)").ok());
+  EXPECT_FALSE(validateUid("u;acl=x").ok());
   EXPECT_FALSE(validateUid("").ok());
 }
 

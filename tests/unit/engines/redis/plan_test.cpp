@@ -25,17 +25,20 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
-// What ACL GETUSER shows after a successful execute (commands in another order, as Redis prints them).
+// What ACL GETUSER shows after a successful execute: Redis prints the commands compacted (here a
+// made-up compaction), and the marker carries that text's fingerprint.
+const std::string kDescription = "-@all +@string +@hash -keys +client|setname";
+
 ObservedUser steady(const Desired& d) {
   ObservedUser u;
   u.flags = {"on", "sanitize-payload"};
   u.passwordHashes = {*d.passwordHash};
-  auto rules = serviceUserCommandRules();
-  std::reverse(rules.begin() + 1, rules.end());
-  u.commands = joined(rules);
+  u.commands = kDescription;
   u.keys = "~shop:orders:*";
   u.channels = "&shop:orders:*";
-  u.selectors = {{"-@all", "~servicedb.io/owner=shop/orders;uid=" + d.uid, ""}};
+  Marker m = markerOf(d);
+  m.acl = aclFingerprint(kDescription);
+  u.selectors = {{"-@all", "~" + formatMarker(m), ""}};
   return u;
 }
 
@@ -70,7 +73,18 @@ TEST(RedisPlan, Table) {
       {"an extra selector", [](ObservedUser& u) { u.selectors.push_back({"+@all", "~*", "&*"}); }, {K::kSetRules}},
       {"a marker selector that grants", [](ObservedUser& u) { u.selectors[0].commands = "-@all +get"; }, {K::kSetRules}},
       {"adopted after Retain (new uid)",
-       [](ObservedUser& u) { u.selectors[0].keys = "~servicedb.io/owner=shop/orders;uid=old"; }, {K::kSetRules}},
+       [](ObservedUser& u) { u.selectors[0].keys = "~" + formatMarker({"shop/orders", "old", commandRulesVersion(), aclFingerprint(kDescription)}); },
+       {K::kSetRules}},
+      {"written by an older command table",
+       [](ObservedUser& u) { u.selectors[0].keys = "~" + formatMarker({"shop/orders", "uid-1", "000000000000", aclFingerprint(kDescription)}); },
+       {K::kSetRules}},
+      {"marker never stamped (crash between the two writes)",
+       [](ObservedUser& u) { u.selectors[0].keys = "~" + formatMarker({"shop/orders", "uid-1", commandRulesVersion(), "-"}); },
+       {K::kSetRules}},
+      {"the same commands listed in another order (a restarted server)",
+       [](ObservedUser& u) { u.commands = "+client|setname -keys +@hash +@string -@all"; }, {}},
+      {"commands changed by someone else", [](ObservedUser& u) { u.commands = "-@all +@string +@hash +client|setname"; },
+       {K::kSetRules}},
   };
   for (const auto& c : cases) {
     ObservedUser u = steady(d);
@@ -91,11 +105,14 @@ TEST(RedisPlan, CreatesAMissingUserWithEveryRuleInOneCommand) {
   const std::string all = joined(r);
   for (const std::string& want : std::vector<std::string>{"on", "sanitize-payload", "#" + passwordHash("app-secret"), "~shop:orders:*",
                                  "resetchannels", "&shop:orders:*", "-@all", "+get",
-                                 "(~servicedb.io/owner=shop/orders;uid=uid-1 resetchannels -@all)"})
+                                 "(~servicedb.io/owner=shop/orders;uid=uid-1;rules=" + commandRulesVersion() +
+                                     ";acl=- resetchannels -@all)"})
     EXPECT_NE(all.find(" " + want + " "), std::string::npos) << want;
   EXPECT_LT(all.find("resetchannels"), all.find("&shop:orders:*"));
   EXPECT_EQ(all.find("app-secret"), std::string::npos) << "only the hash is sent";
   EXPECT_EQ(p.actions[0].describe(), "create ACL user \"shop.orders\"");
+  EXPECT_EQ(p.actions[0].marker.uid, "uid-1");
+  EXPECT_EQ(p.actions[0].marker.rules, commandRulesVersion());
 }
 
 TEST(RedisPlan, UserWithoutAStoredPasswordCannotLogIn) {
@@ -123,7 +140,7 @@ TEST(RedisPlan, ForeignUsersAreNeverTouched) {
   ObservedUser unmarked = steady(d);
   unmarked.selectors.clear();
   ObservedUser someoneElses = steady(d);
-  someoneElses.selectors[0].keys = "~servicedb.io/owner=shop/payments;uid=u";
+  someoneElses.selectors[0].keys = "~" + formatMarker({"shop/payments", "u", commandRulesVersion(), "-"});
   for (const auto& u : {unmarked, someoneElses}) {
     Plan p = plan(d, Observed{u});
     EXPECT_TRUE(p.actions.empty());
@@ -178,7 +195,7 @@ TEST(RedisPlan, ParsesAclGetUser) {
   Reply r = arr({str("flags"), arr({str("on"), str("sanitize-payload")}), str("passwords"), arr({str("abc")}),
                  str("commands"), str("-@all +get"), str("keys"), str("~a:b:*"), str("channels"), str("&a:b:*"),
                  str("selectors"),
-                 arr({arr({str("commands"), str("-@all"), str("keys"), str("~servicedb.io/owner=a/b;uid=u"),
+                 arr({arr({str("commands"), str("-@all"), str("keys"), str("~servicedb.io/owner=a/b;uid=u;rules=r;acl=a"),
                            str("channels"), str("")})})});
   auto u = parseGetUser(r);
   ASSERT_TRUE(u.ok());
