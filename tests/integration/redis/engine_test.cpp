@@ -61,7 +61,7 @@ TEST_F(EngineIT, ServiceAGetsNopermOnEverythingBeyondItsPrefix) {
       {"PUBSUB", "CHANNELS"}, {"PUBLISH", "iso:b:events", "x"}, {"SUBSCRIBE", "iso:b:events"},
       {"PSUBSCRIBE", "*"}, {"ACL", "LIST"}, {"ACL", "SETUSER", "iso.a", "~*"}, {"FUNCTION", "LIST"},
       {"SCRIPT", "FLUSH"}, {"RESTORE", "iso:a:r", "0", "x"}, {"SLOWLOG", "GET"}, {"OBJECT", "ENCODING", "iso:b:k1"},
-      {"EVAL", "return redis.call('GET', KEYS[1])", "1", "iso:b:k1"},
+      {"EVAL", "return redis.call('GET', KEYS[1])", "1", "iso:b:k1"}, {"PFMERGE", "iso:b:hll"},
   };
   for (const auto& cmd : forbidden) {
     auto r = a->command(cmd);
