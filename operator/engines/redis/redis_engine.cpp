@@ -21,6 +21,7 @@ Result<Desired> desiredFor(const ServiceIdentity& id, const std::optional<std::s
   auto names = deriveNames(id.namespaceName, id.name);
   if (!names.ok()) return names.error();
   SDB_TRY(validateUid(id.uid));
+  if (password && password->empty()) return invalidArgument("credentials: the app password is empty");
   Desired d;
   d.names = *names;
   d.ownerKey = id.namespaceName + "/" + id.name;

@@ -186,6 +186,7 @@ TEST(RedisPlan, DesiredRejectsBadIdentities) {
   EXPECT_FALSE(desiredFor({"shop", "or*ders", "u"}, std::nullopt, Mode::kShared).ok());
   EXPECT_FALSE(desiredFor({"shop", "orders", "u id"}, std::nullopt, Mode::kShared).ok());
   EXPECT_FALSE(desiredFor({"sh:op", "orders", "u"}, std::nullopt, Mode::kShared).ok());
+  EXPECT_FALSE(desiredFor({"shop", "orders", "u"}, std::string(), Mode::kShared).ok()) << "empty password";
 }
 
 Reply str(const std::string& s) { return Reply{Reply::Type::kString, s, 0, {}}; }
