@@ -22,6 +22,27 @@
 
 namespace sdb::backup {
 
+// A dump produced in-process (e.g. the keys of one tenant of a shared Redis) instead of by a command.
+class DumpSource {
+ public:
+  virtual ~DumpSource() = default;
+  virtual std::string tool() const = 0;  // for the manifest's "tools"
+  // Writes the whole dump into `sink`, in pieces of any size.
+  virtual Status run(const Sink& sink) = 0;
+};
+
+// A restore performed in-process. It receives authenticated plaintext only, in order. commit() is
+// called once the whole stream and the manifest have verified, abort() on any failure; after
+// abort() nothing it wrote may remain visible (staging is the target's business).
+class RestoreTarget {
+ public:
+  virtual ~RestoreTarget() = default;
+  virtual std::string name() const = 0;  // for messages
+  virtual Status write(const uint8_t* data, size_t size) = 0;
+  virtual Status commit() = 0;
+  virtual void abort() = 0;
+};
+
 struct BackupRequest {
   std::string engine;                     // postgres, redis or mongodb (for the manifest)
   std::string engineVersion;              // as observed on the server
@@ -31,6 +52,8 @@ struct BackupRequest {
   Key key{};
   size_t chunkSize = kDefaultChunkSize;
   std::vector<std::string> dumpCommand;   // argv; its stdout is the dump
+  DumpSource* source = nullptr;           // instead of dumpCommand, when set (not owned)
+  std::string dumpKind;                   // manifest "dumpKind" (docs/backup-format.md), when set
   std::string actor = "unknown";          // the Job's ServiceAccount, for the access log
 };
 
@@ -42,6 +65,7 @@ struct RestoreRequest {
   std::string backupId;                   // an id, or "latest"
   std::map<std::string, Key> keys;        // by key id
   std::vector<std::string> restoreCommand;  // argv fed on stdin; empty with verifyOnly
+  RestoreTarget* into = nullptr;            // instead of restoreCommand, when set (not owned)
   bool verifyOnly = false;
   std::string actor = "unknown";
 };
