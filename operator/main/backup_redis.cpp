@@ -80,6 +80,7 @@ int runRedisBackup(backup::BackupRequest req, const RedisBackupFlags& flags, bac
   req.engine = "redis";
   req.engineVersion = *version;
   std::unique_ptr<backup::redis::RedisKeysSource> source;
+  std::unique_ptr<backup::redis::RdbSyncSource> rdb;
   if (flags.mode == "shared") {
     auto prefix = prefixFor(flags.keyPrefix, req.target, "--key-prefix");
     if (!prefix.ok()) return failed("backup", prefix.error());
@@ -87,15 +88,8 @@ int runRedisBackup(backup::BackupRequest req, const RedisBackupFlags& flags, bac
     req.source = source.get();
     req.dumpKind = "redis-keys";
   } else {
-    // redis-cli reads the password from REDISCLI_AUTH, never from its command line.
-    if (!server->password.empty()) ::setenv("REDISCLI_AUTH", server->password.c_str(), 1);
-    req.dumpCommand = {"redis-cli", "--tls", "--cacert", server->tls.caFile, "-h", server->host, "-p",
-                       std::to_string(server->port)};
-    if (!server->user.empty()) req.dumpCommand.insert(req.dumpCommand.end(), {"--user", server->user});
-    if (!server->tls.serverName.empty()) req.dumpCommand.insert(req.dumpCommand.end(), {"--sni", server->tls.serverName});
-    if (!server->tls.certFile.empty())
-      req.dumpCommand.insert(req.dumpCommand.end(), {"--cert", server->tls.certFile, "--key", server->tls.keyFile});
-    req.dumpCommand.insert(req.dumpCommand.end(), {"--rdb", "-"});
+    rdb = std::make_unique<backup::redis::RdbSyncSource>(*server);
+    req.source = rdb.get();
     req.dumpKind = "redis-rdb";
   }
   auto manifest = backup::runBackup(req, dest);

@@ -150,31 +150,101 @@ Status RedisKeysSource::run(const Sink& sink) {
     for (const auto& k : scan->elements[1].elements)
       if (startsWith(k.str, prefix_)) keys.push_back(k.str);  // never another tenant's key
     if (keys.empty()) continue;
-    // One transaction per batch: the server's clock, and each key's value and TTL, at one instant.
-    std::vector<std::vector<std::string>> cmds = {{"MULTI"}, {"TIME"}};
+    // One transaction per batch: each key's value and absolute expiry at one instant. PEXPIRETIME
+    // (Redis 7) is exact; PTTL plus the server's TIME would lose up to a millisecond.
+    std::vector<std::vector<std::string>> cmds = {{"MULTI"}};
     for (const auto& k : keys) {
       cmds.push_back({"DUMP", k});
-      cmds.push_back({"PTTL", k});
+      cmds.push_back({"PEXPIRETIME", k});
     }
     cmds.push_back({"EXEC"});
     auto replies = c->pipeline(cmds);
     if (!replies.ok()) return replies.error();
     const Reply& exec = replies->back();
-    if (exec.type != Reply::Type::kArray || exec.elements.size() != 1 + 2 * keys.size())
-      return internalError("MULTI/EXEC of DUMP and PTTL failed: " + exec.str);
-    const Reply& time = exec.elements[0];
-    if (time.elements.size() != 2) return internalError("TIME: unexpected reply");
-    const int64_t nowMs = std::stoll(time.elements[0].str) * 1000 + std::stoll(time.elements[1].str) / 1000;
+    if (exec.type != Reply::Type::kArray || exec.elements.size() != 2 * keys.size())
+      return Error(ErrorCode::kFailedPrecondition, "MULTI/EXEC of DUMP and PEXPIRETIME failed: " + exec.str);
     for (size_t i = 0; i < keys.size(); ++i) {
-      const Reply& dump = exec.elements[1 + 2 * i];
-      const Reply& pttl = exec.elements[2 + 2 * i];
+      const Reply& dump = exec.elements[2 * i];
+      const Reply& expireAt = exec.elements[2 * i + 1];
       if (dump.isError()) return Error(ErrorCode::kFailedPrecondition, "DUMP " + keys[i] + ": " + dump.str);
-      if (dump.isNil() || pttl.integer == -2) continue;  // gone since SCAN
-      SDB_TRY(writer.add({keys[i], pttl.integer >= 0 ? nowMs + pttl.integer : -1, dump.str}));
+      if (dump.isNil() || expireAt.integer == -2) continue;  // gone since SCAN
+      SDB_TRY(writer.add({keys[i], expireAt.integer >= 0 ? expireAt.integer : -1, dump.str}));
       ++keys_;
     }
   } while (cursor != "0");
   return writer.finish();
+}
+
+// ---- dedicated: the instance's RDB snapshot -----------------------------------------------------
+
+Status RdbSyncSource::run(const Sink& sink) {
+  auto c = RespClient::connect(server_);
+  if (!c.ok()) return c.error();
+  // As a replica would: accept a diskless transfer ("$EOF:<mark>"), and ask for the RDB only (7.0),
+  // so the server keeps no replication backlog for us. An older server refuses rdb-only; fine.
+  auto capa = c->call({"REPLCONF", "capa", "eof"}, "REPLCONF capa eof");
+  if (!capa.ok()) return capa.error();
+  auto only = c->command({"REPLCONF", "rdb-only", "1"});
+  if (!only.ok()) return only.error();
+  SDB_TRY(c->send({"SYNC"}));
+  // The reply: newlines (keep-alives while the snapshot starts), then "$<length>\r\n" or
+  // "$EOF:<40 bytes>\r\n", then the payload.
+  std::vector<uint8_t> buf(kReadBufferSize);
+  std::string line, rest;
+  while (true) {
+    auto n = c->readRaw(buf.data(), buf.size());
+    if (!n.ok()) return n.error().wrap("waiting for the RDB snapshot");
+    std::string got(reinterpret_cast<char*>(buf.data()), *n);
+    size_t i = 0;
+    while (i < got.size() && line.empty() && got[i] == '\n') ++i;
+    line += got.substr(i);
+    auto crlf = line.find("\r\n");
+    if (crlf != std::string::npos) {
+      rest = line.substr(crlf + 2);
+      line.resize(crlf);
+      break;
+    }
+    if (line.size() > 1024) return internalError("SYNC: no reply line");
+  }
+  if (line.empty() || line[0] != '$') return Error(ErrorCode::kFailedPrecondition, "SYNC refused: " + line);
+  auto emit = [&](const std::string& data) -> Status {
+    bytes_ += data.size();
+    return sink(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  };
+  if (line.rfind("$EOF:", 0) == 0) {
+    eofMark_ = true;
+    const std::string mark = line.substr(5);
+    if (mark.size() != 40) return internalError("SYNC: bad EOF mark");
+    // The payload ends at the mark (whatever the server sends after it is not ours). Hold back 39
+    // bytes at a time so a mark split across two reads is still found.
+    std::string tail = rest;
+    while (true) {
+      if (auto at = tail.find(mark); at != std::string::npos) return emit(tail.substr(0, at));
+      if (tail.size() > 39) {
+        SDB_TRY(emit(tail.substr(0, tail.size() - 39)));
+        tail.erase(0, tail.size() - 39);
+      }
+      auto n = c->readRaw(buf.data(), buf.size());
+      if (!n.ok()) return n.error().wrap("reading the RDB snapshot");
+      tail.append(reinterpret_cast<char*>(buf.data()), *n);
+    }
+  }
+  uint64_t left = 0;
+  try {
+    left = std::stoull(line.substr(1));
+  } catch (...) {
+    return internalError("SYNC: bad length line");
+  }
+  if (rest.size() > left) rest.resize(left);
+  SDB_TRY(emit(rest));
+  left -= rest.size();
+  while (left > 0) {
+    auto n = c->readRaw(buf.data(), std::min<uint64_t>(buf.size(), left));
+    if (!n.ok()) return n.error().wrap("reading the RDB snapshot");
+    SDB_TRY(emit(std::string(reinterpret_cast<char*>(buf.data()), *n)));
+    left -= *n;
+  }
+  return okStatus();
 }
 
 // ---- shared: restore through a staging area -----------------------------------------------------

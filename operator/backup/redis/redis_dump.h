@@ -2,17 +2,20 @@
 // docs/engines/redis.md "Backups").
 //
 //  - Shared Redis: RedisKeysSource writes one tenant's keys (SCAN MATCH <escaped prefix>*, then
-//    TIME + DUMP + PTTL per batch in one MULTI/EXEC) in the keys format. Every key is checked again
+//    DUMP + PEXPIRETIME per batch in one MULTI/EXEC) in the keys format. Every key is checked again
 //    to start with the prefix before it is dumped, so a shared backup never holds another
 //    tenant's key. RedisKeysTarget restores such a dump: it RESTOREs every record into a staging
 //    area of the operator's reserved namespace ("servicedb.io:restore:<target prefix>"), which no
 //    tenant can see, and only commit() moves the keys under the target prefix, in one atomic
 //    script (optionally replacing what is there). abort() deletes the staging keys, so a stream that
 //    fails authentication anywhere leaves the target untouched.
-//  - Dedicated instances: the dump is `redis-cli --rdb -` (the runner spawns it), and
-//    RdbFileTarget restores into the data directory of a new instance before it starts: the RDB
-//    goes to a temporary file, is checked (magic, then redis-check-rdb when present), and is renamed
-//    into place (dump.rdb, or an AOF base with its manifest) only on commit().
+//  - Dedicated instances: RdbSyncSource streams the instance's RDB snapshot the way
+//    `redis-cli --rdb` fetches it (REPLCONF capa eof, REPLCONF rdb-only 1, SYNC), but over our TLS
+//    client (host name verified) and with the diskless EOF mark removed, which `redis-cli --rdb -`
+//    7.0 leaves at the end of stdout. RdbFileTarget restores into the data directory of a new
+//    instance before it starts: the RDB goes to a temporary file, is checked (magic, then
+//    redis-check-rdb when present), and is renamed into place (dump.rdb, or an AOF base with its
+//    manifest) only on commit().
 //
 // Contract: single-threaded; one object per run. Errors name what failed. Connection options are
 // TLS with full verification (resp_client.h); passwords never reach messages.
@@ -38,7 +41,7 @@ class RedisKeysSource final : public DumpSource {
  public:
   RedisKeysSource(ConnectOptions server, std::string prefix, size_t batch = 500)
       : server_(std::move(server)), prefix_(std::move(prefix)), batch_(batch) {}
-  std::string tool() const override { return "redis SCAN+DUMP+PTTL"; }
+  std::string tool() const override { return "redis SCAN+DUMP+PEXPIRETIME"; }
   Status run(const Sink& sink) override;
   uint64_t keys() const { return keys_; }
 
@@ -47,6 +50,20 @@ class RedisKeysSource final : public DumpSource {
   std::string prefix_;
   size_t batch_;
   uint64_t keys_ = 0;
+};
+
+class RdbSyncSource final : public DumpSource {
+ public:
+  explicit RdbSyncSource(ConnectOptions server) : server_(std::move(server)) {}
+  std::string tool() const override { return "redis SYNC (rdb-only)"; }
+  Status run(const Sink& sink) override;
+  uint64_t bytes() const { return bytes_; }
+  bool usedEofMark() const { return eofMark_; }
+
+ private:
+  ConnectOptions server_;
+  uint64_t bytes_ = 0;
+  bool eofMark_ = false;
 };
 
 struct KeysTargetOptions {

@@ -370,6 +370,23 @@ Result<Reply> RespClient::call(const std::vector<std::string>& argv, const std::
   return r;
 }
 
+Status RespClient::send(const std::vector<std::string>& argv) {
+  if (impl_->broken) return Error(ErrorCode::kUnavailable, impl_->peer + ": connection is broken");
+  return impl_->send(argv, false);
+}
+
+Result<size_t> RespClient::readRaw(uint8_t* buf, size_t size) {
+  if (impl_->broken) return Error(ErrorCode::kUnavailable, impl_->peer + ": connection is broken");
+  redisReader* r = impl_->reader;
+  if (r->buf != nullptr && r->len > r->pos) {
+    const size_t n = std::min(size, r->len - r->pos);
+    std::memcpy(buf, r->buf + r->pos, n);
+    r->pos += n;
+    return n;
+  }
+  return impl_->readSome(reinterpret_cast<char*>(buf), size);
+}
+
 bool RespClient::broken() const { return impl_->broken; }
 bool RespClient::usesTls() const { return impl_->ssl != nullptr; }
 

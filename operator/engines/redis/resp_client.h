@@ -77,6 +77,11 @@ class RespClient {
   // kFailedPrecondition.
   Result<Reply> call(const std::vector<std::string>& argv, const std::string& what);
 
+  // For replies that are not RESP (the RDB payload after SYNC): send() writes a command without
+  // reading anything, and readRaw() returns raw bytes, first those the parser had buffered.
+  Status send(const std::vector<std::string>& argv);
+  Result<size_t> readRaw(uint8_t* buf, size_t size);
+
   bool broken() const;
   bool usesTls() const;
 
