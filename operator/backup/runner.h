@@ -1,6 +1,7 @@
 // The backup and restore runners that Jobs execute (`servicedb-operator backup|restore`), kept free
-// of Kubernetes: a dump command's stdout is streamed through encryption into a Destination, and a
-// restore streams authenticated plaintext into a restore command's stdin.
+// of Kubernetes: a dump command's stdout (or an in-process DumpSource) is streamed through
+// encryption into a Destination, and a restore streams authenticated plaintext into a restore
+// command's stdin (or an in-process RestoreTarget, which stages and commits only at the end).
 //
 // Memory stays flat in the dump's size: one chunk (1 MiB) of plaintext and one read buffer, whatever
 // the size of the database.
@@ -8,7 +9,8 @@
 // Restore safety: the restore command only ever receives chunks whose GCM tags verified. If anything
 // fails (a bad chunk, truncation, a bad manifest, the command itself), the command is killed and the
 // runner reports failure; callers restore into a fresh database and drop it on failure, so no live
-// database ever holds partial data.
+// database ever holds partial data. A RestoreTarget gets commit() only after the final chunk and
+// the manifest verified, and abort() otherwise.
 //
 // Contract: single-threaded; child processes are reaped before return.
 #pragma once

@@ -25,34 +25,34 @@ using engines::redis::Reply;
 
 bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
-// Moves the staged keys under the target prefix in one atomic script run. Without "replace" the
-// target must still be empty; with it, what is there goes in the same step. SCAN results are
-// de-duplicated, and every name is checked against its prefix before it is touched.
+// Moves the staged keys under the target prefix in one atomic script run. It works from the index
+// of staged names (a set written with every RESTORE), never a SCAN of the keyspace, so its cost is
+// the tenant's key count, whatever else the server holds. Without "replace" no target name may be
+// taken; with it, the names collected before the commit (a set too) are deleted in the same step.
+// ARGV: staging prefix, target prefix, index set, old-names set, "1" to replace.
 constexpr const char* kCommitScript = R"lua(
-local function scan(pattern, prefix)
-  local out, seen, cursor = {}, {}, "0"
-  repeat
-    local r = redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
-    cursor = r[1]
-    for _, k in ipairs(r[2]) do
-      if not seen[k] and string.sub(k, 1, #prefix) == prefix then
-        seen[k] = true
-        out[#out + 1] = k
-      end
-    end
-  until cursor == "0"
-  return out
+local staging, target, index, old, replace = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == "1"
+if replace then
+  for _, k in ipairs(redis.call("SMEMBERS", old)) do
+    if string.sub(k, 1, #target) == target then redis.call("UNLINK", k) end
+  end
 end
-local existing = scan(ARGV[4], ARGV[3])
-if #existing > 0 then
-  if ARGV[5] ~= "1" then return redis.error_reply("the target prefix is no longer empty") end
-  for _, k in ipairs(existing) do redis.call("UNLINK", k) end
+local moved, n = {}, 0
+for _, s in ipairs(redis.call("SMEMBERS", index)) do
+  local from, to = staging .. s, target .. s
+  local r = redis.pcall(replace and "RENAME" or "RENAMENX", from, to)
+  if type(r) == "table" and r.err then
+    -- the staged key expired meanwhile: nothing to move
+  elseif r == 0 then
+    -- someone wrote this name since the restore began: undo and refuse
+    for _, m in ipairs(moved) do redis.call("RENAME", target .. m, staging .. m) end
+    return redis.error_reply("the target prefix is no longer empty")
+  else
+    n = n + 1
+    if not replace then moved[n] = s end
+  end
 end
-local n = 0
-for _, k in ipairs(scan(ARGV[1], ARGV[2])) do
-  redis.call("RENAME", k, ARGV[3] .. string.sub(k, #ARGV[2] + 1))
-  n = n + 1
-end
+redis.call("UNLINK", index, old)
 return n
 )lua";
 
@@ -258,21 +258,30 @@ RedisKeysTarget::RedisKeysTarget(KeysTargetOptions o, RespClient c)
             return okStatus();
           },
           [this](KeyRecord&& r) -> Status {
-            const std::string staged = stagingPrefix(options_.targetPrefix) + r.key.substr(sourcePrefix_.size());
+            const std::string suffix = r.key.substr(sourcePrefix_.size());
             // ABSTTL keeps the expiry the key had; a key already past it is not created at all.
-            pending_.push_back({"RESTORE", staged, r.expireAtMs > 0 ? std::to_string(r.expireAtMs) : "0",
-                                std::move(r.payload), "ABSTTL", "REPLACE"});
-            if (pending_.size() >= options_.pipeline) return flush();
+            pending_.push_back({"RESTORE", stagingPrefix(options_.targetPrefix) + suffix,
+                                r.expireAtMs > 0 ? std::to_string(r.expireAtMs) : "0", std::move(r.payload), "ABSTTL",
+                                "REPLACE"});
+            pending_.push_back({"SADD", indexKey(options_.targetPrefix), suffix});
+            if (pending_.size() >= 2 * options_.pipeline) return flush();
             return okStatus();
           }) {}
+
+Status RedisKeysTarget::clearStaging(RespClient& c, const std::string& targetPrefix) {
+  auto cleared = engines::redis::deleteKeysWithPrefix(c, stagingPrefix(targetPrefix), 1000);
+  if (!cleared.ok()) return cleared.error().wrap("clearing the staging area");
+  auto r = c.call({"UNLINK", indexKey(targetPrefix), oldKey(targetPrefix)}, "clearing the staging area");
+  if (!r.ok()) return r.error();
+  return okStatus();
+}
 
 Result<std::unique_ptr<RedisKeysTarget>> RedisKeysTarget::open(const KeysTargetOptions& o) {
   SDB_TRY(engines::redis::validatePrefix(o.targetPrefix, "--into-prefix"));
   auto c = RespClient::connect(o.server);
   if (!c.ok()) return c.error();
   // Leftovers of an interrupted restore into this prefix are ours: clear them first.
-  auto cleared = engines::redis::deleteKeysWithPrefix(*c, stagingPrefix(o.targetPrefix), 1000);
-  if (!cleared.ok()) return cleared.error().wrap("clearing the staging area");
+  SDB_TRY(clearStaging(*c, o.targetPrefix));
   if (!o.replace) {
     auto any = anyKeyUnder(*c, o.targetPrefix);
     if (!any.ok()) return any.error();
@@ -288,8 +297,8 @@ Status RedisKeysTarget::flush() {
   auto replies = client_.pipeline(pending_);
   if (!replies.ok()) return replies.error().wrap("RESTORE into the staging area");
   for (size_t i = 0; i < replies->size(); ++i)
-    if (!(*replies)[i].isOk())
-      return Error(ErrorCode::kFailedPrecondition, "RESTORE of a key failed: " + (*replies)[i].str);
+    if ((*replies)[i].isError())
+      return Error(ErrorCode::kFailedPrecondition, pending_[i][0] + " into the staging area failed: " + (*replies)[i].str);
   pending_.clear();
   return okStatus();
 }
@@ -299,11 +308,29 @@ Status RedisKeysTarget::write(const uint8_t* data, size_t size) { return reader_
 Status RedisKeysTarget::commit() {
   SDB_TRY(reader_.finish());
   SDB_TRY(flush());
-  const std::string staging = stagingPrefix(options_.targetPrefix);
-  auto r = client_.call({"EVAL", kCommitScript, "0", engines::redis::globEscape(staging) + "*", staging,
-                         options_.targetPrefix, engines::redis::globEscape(options_.targetPrefix) + "*",
+  const std::string& target = options_.targetPrefix;
+  if (options_.replace) {
+    // The names to replace, collected without blocking the server (SCAN), into a set the commit
+    // script deletes from. A writer that adds keys meanwhile may leave newer ones beside ours.
+    const std::string match = engines::redis::globEscape(target) + "*";
+    std::string cursor = "0";
+    do {
+      auto r = client_.call({"SCAN", cursor, "MATCH", match, "COUNT", "1000"}, "SCAN " + target);
+      if (!r.ok()) return r.error();
+      cursor = r->elements.at(0).str;
+      std::vector<std::string> add = {"SADD", oldKey(target)};
+      for (const auto& k : r->elements.at(1).elements)
+        if (startsWith(k.str, target)) add.push_back(k.str);
+      if (add.size() > 2) {
+        auto a = client_.call(add, "collecting the keys to replace");
+        if (!a.ok()) return a.error();
+      }
+    } while (cursor != "0");
+  }
+  const std::string staging = stagingPrefix(target);
+  auto r = client_.call({"EVAL", kCommitScript, "0", staging, target, indexKey(target), oldKey(target),
                          options_.replace ? "1" : "0"},
-                        "moving the restored keys under " + options_.targetPrefix);
+                        "moving the restored keys under " + target);
   if (!r.ok()) return r.error();
   restored_ = static_cast<uint64_t>(r->integer);
   return okStatus();
@@ -316,7 +343,7 @@ void RedisKeysTarget::abort() {
     if (!c.ok()) return;  // the staging keys stay until the next restore into this prefix clears them
     client_ = std::move(c).value();
   }
-  (void)engines::redis::deleteKeysWithPrefix(client_, stagingPrefix(options_.targetPrefix), 1000);
+  (void)clearStaging(client_, options_.targetPrefix);
 }
 
 // ---- dedicated: an RDB file for a new instance --------------------------------------------------

@@ -6,9 +6,10 @@
 //    to start with the prefix before it is dumped, so a shared backup never holds another
 //    tenant's key. RedisKeysTarget restores such a dump: it RESTOREs every record into a staging
 //    area of the operator's reserved namespace ("servicedb.io:restore:<target prefix>"), which no
-//    tenant can see, and only commit() moves the keys under the target prefix, in one atomic
-//    script (optionally replacing what is there). abort() deletes the staging keys, so a stream that
-//    fails authentication anywhere leaves the target untouched.
+//    tenant can see, indexing the staged names in a set, and only commit() moves the keys under
+//    the target prefix, in one atomic script whose cost is the tenant's key count (optionally
+//    replacing what is there). abort() deletes the staging keys and sets, so a stream that fails
+//    authentication anywhere leaves the server as it was.
 //  - Dedicated instances: RdbSyncSource streams the instance's RDB snapshot the way
 //    `redis-cli --rdb` fetches it (REPLCONF capa eof, REPLCONF rdb-only 1, SYNC), but over our TLS
 //    client (host name verified) and with the diskless EOF mark removed, which `redis-cli --rdb -`
@@ -83,11 +84,15 @@ class RedisKeysTarget final : public RestoreTarget {
   Status commit() override;
   void abort() override;
 
+  // Staged keys, and two sets: the staged names and (with replace) the names to replace.
   static std::string stagingPrefix(const std::string& targetPrefix) { return "servicedb.io:restore:" + targetPrefix; }
+  static std::string indexKey(const std::string& targetPrefix) { return "servicedb.io:restore-index:" + targetPrefix; }
+  static std::string oldKey(const std::string& targetPrefix) { return "servicedb.io:restore-replaced:" + targetPrefix; }
   uint64_t restored() const { return restored_; }
 
  private:
   explicit RedisKeysTarget(KeysTargetOptions o, RespClient c);
+  static Status clearStaging(RespClient& c, const std::string& targetPrefix);
   Status flush();
   KeysTargetOptions options_;
   RespClient client_;

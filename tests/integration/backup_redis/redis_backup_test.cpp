@@ -16,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "operator/backup/redis/redis_dump.h"
 #include "operator/core/json.h"
 #include "operator/core/random.h"
 #include "operator/engines/redis/redis_engine.h"
@@ -217,7 +218,7 @@ TEST_F(RedisBackupTest, SharedBackupHoldsOnlyTheTenantsKeysAndRestoresIntoANewPr
     EXPECT_EQ(admin({"PEXPIRETIME", c}).integer, admin({"PEXPIRETIME", k}).integer) << k;
   }
   EXPECT_GT(admin({"PEXPIRETIME", "bk:c:ttl"}).integer, 0);
-  EXPECT_TRUE(keysUnder("servicedb.io:restore:").empty()) << "the staging area is empty again";
+  EXPECT_TRUE(keysUnder("servicedb.io").empty()) << "the staging keys and sets are gone again";
   auto c = RespClient::connect(server_->as("bk.c", "pw-c"));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->call({"HGET", "bk:c:hash", "f2"}, "hget")->str, "v2");
@@ -347,6 +348,45 @@ TEST_F(RedisBackupTest, EachDumpKindRefusesTheOtherTarget) {
   CliRun bad = cli(with(common("backup", "bk/a"), {"--redis-mode", "sharded", "--backup-id", "x"}));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("--redis-mode"), std::string::npos) << bad.err;
+}
+
+// A name under the target prefix taken while the restore ran: the commit script undoes the keys it
+// had already moved, fails, and abort() removes the staging keys and sets.
+TEST_F(RedisBackupTest, ACommitThatFindsANameTakenUndoesItself) {
+  std::string dump;
+  backup::redis::KeysWriter writer([&](const uint8_t* d, size_t n) {
+    dump.append(reinterpret_cast<const char*>(d), n);
+    return okStatus();
+  });
+  ASSERT_TRUE(writer.start({"cx:a:", "7.0.15", "now"}).ok());
+  for (int i = 1; i <= 50; ++i) {
+    const std::string k = "cx:a:" + std::to_string(i);
+    admin({"SET", k, "v" + std::to_string(i)});
+    ASSERT_TRUE(writer.add({k, -1, admin({"DUMP", k}).str}).ok());
+  }
+  ASSERT_TRUE(writer.finish().ok());
+  backup::redis::KeysTargetOptions o;
+  o.server = server_->admin();
+  o.targetPrefix = "cx:b:";
+  auto target = backup::redis::RedisKeysTarget::open(o);
+  ASSERT_TRUE(target.ok()) << target.error().toString();
+  ASSERT_TRUE((*target)->write(reinterpret_cast<const uint8_t*>(dump.data()), dump.size()).ok());
+  admin({"SET", "cx:b:25", "written meanwhile"});
+  auto committed = (*target)->commit();
+  ASSERT_FALSE(committed.ok());
+  EXPECT_NE(committed.error().message.find("no longer empty"), std::string::npos) << committed.error().message;
+  EXPECT_EQ(keysUnder("cx:b:"), std::set<std::string>{"cx:b:25"});
+  EXPECT_EQ(admin({"GET", "cx:b:25"}).str, "written meanwhile");
+  (*target)->abort();
+  EXPECT_TRUE(keysUnder("servicedb.io").empty());
+  // The same dump into an empty prefix commits all 50.
+  o.targetPrefix = "cx:c:";
+  auto again = backup::redis::RedisKeysTarget::open(o);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->write(reinterpret_cast<const uint8_t*>(dump.data()), dump.size()).ok());
+  ASSERT_TRUE((*again)->commit().ok());
+  EXPECT_EQ((*again)->restored(), 50u);
+  EXPECT_EQ(admin({"GET", "cx:c:7"}).str, "v7");
 }
 
 }  // namespace
