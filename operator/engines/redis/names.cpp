@@ -1,8 +1,8 @@
 #include "operator/engines/redis/names.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
+
+#include "operator/core/hash.h"
 
 namespace sdb::engines::redis {
 namespace {
@@ -116,17 +116,6 @@ bool markedFor(std::string_view pattern, const std::string& ownerKey) {
   return m && m->ownerKey == ownerKey;
 }
 
-std::string passwordHash(std::string_view password) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(password.data(), password.size(), d, &n, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    hex.push_back(kHex[d[i] >> 4]);
-    hex.push_back(kHex[d[i] & 15]);
-  }
-  return hex;
-}
+std::string passwordHash(std::string_view password) { return sha256Hex(password); }
 
 }  // namespace sdb::engines::redis

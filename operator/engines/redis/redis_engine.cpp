@@ -17,8 +17,14 @@ Status toStatus(const ExecuteReport& r) {
 
 }  // namespace
 
+// The prefix's second part: spec.databaseName when set, else the ServiceDatabase's name.
+Result<Names> namesFor(const ServiceIdentity& id) {
+  if (!id.databaseName.empty()) return deriveNames(id.namespaceName, id.databaseName, "spec.databaseName");
+  return deriveNames(id.namespaceName, id.name);
+}
+
 Result<Desired> desiredFor(const ServiceIdentity& id, const std::optional<std::string>& password, Mode mode) {
-  auto names = deriveNames(id.namespaceName, id.name);
+  auto names = namesFor(id);
   if (!names.ok()) return names.error();
   SDB_TRY(validateUid(id.uid));
   if (password && password->empty()) return invalidArgument("credentials: the app password is empty");
@@ -79,7 +85,7 @@ Status RedisEngine::rotate(const ServiceIdentity& id, const StoredCredential& pe
 Result<size_t> RedisEngine::whichPasswordWorks(const ServiceIdentity& id, const std::string& role,
                                                const std::vector<std::string>& candidates) {
   SDB_TRY(checkSlot(role));
-  auto names = deriveNames(id.namespaceName, id.name);
+  auto names = namesFor(id);
   if (!names.ok()) return names.error();
   return redis::whichPasswordWorks(options_.admin, names->user, candidates);
 }

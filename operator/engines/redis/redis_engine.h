@@ -22,6 +22,10 @@ struct EngineOptions {
   ExecuteOptions execute;
 };
 
+// Names for a ServiceDatabase: the prefix's second part is spec.databaseName when set, else the
+// name. Pure.
+Result<Names> namesFor(const ServiceIdentity& id);
+
 // Desired state for a ServiceDatabase; pure. Invalid names or uids are InvalidArgument errors
 // naming the field.
 Result<Desired> desiredFor(const ServiceIdentity& id, const std::optional<std::string>& password, Mode mode);

@@ -182,6 +182,20 @@ TEST(RedisPlan, RotationReplacesEveryPasswordAtOnce) {
   EXPECT_TRUE(planRotation(d, Observed{steady(d)}, *d.passwordHash).empty()) << "already rotated";
 }
 
+TEST(RedisPlan, DatabaseNameReplacesTheNameInThePrefix) {
+  ServiceIdentity id{"shop", "orders", "uid-1"};
+  id.databaseName = "orders_cache";
+  auto d = desiredFor(id, std::string("pw"), Mode::kShared);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->names.prefix, "shop:orders_cache:");
+  EXPECT_EQ(d->names.user, "shop.orders_cache");
+  EXPECT_EQ(d->ownerKey, "shop/orders") << "ownership stays with the ServiceDatabase";
+  id.databaseName = "bad:name";
+  auto bad = desiredFor(id, std::nullopt, Mode::kShared);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.rfind("spec.databaseName:", 0), 0u) << bad.error().message;
+}
+
 TEST(RedisPlan, DesiredRejectsBadIdentities) {
   EXPECT_FALSE(desiredFor({"shop", "or*ders", "u"}, std::nullopt, Mode::kShared).ok());
   EXPECT_FALSE(desiredFor({"shop", "orders", "u id"}, std::nullopt, Mode::kShared).ok());
