@@ -208,7 +208,7 @@ void defaultBuiltin(const ResourceInfo& info, Json& obj, bool creating) {
   }
 }
 
-std::vector<kube::StatusCause> validateBuiltin(const ResourceInfo& info, const Json& obj) {
+std::vector<kube::StatusCause> validateBuiltin(const ResourceInfo& info, const Json& obj, bool creating) {
   std::vector<kube::StatusCause> causes;
   if (info.crd || !obj.is_object()) return causes;
   const std::string& r = info.ref.resource;
@@ -218,7 +218,7 @@ std::vector<kube::StatusCause> validateBuiltin(const ResourceInfo& info, const J
   if (g == "apps" && (r == "statefulsets" || r == "deployments" || r == "replicasets")) {
     std::string kind = info.ref.kind;
     for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    requireSelectorMatchesTemplate(spec, kind, causes);
+    if (creating) requireSelectorMatchesTemplate(spec, kind, causes);  // then builtin_rules guard the selector
     validateRestartPolicy(tmpl, "spec.template", false, causes);
     if (r == "statefulsets" && spec.contains("volumeClaimTemplates") && spec["volumeClaimTemplates"].is_array()) {
       for (size_t i = 0; i < spec["volumeClaimTemplates"].size(); ++i) {
@@ -231,7 +231,7 @@ std::vector<kube::StatusCause> validateBuiltin(const ResourceInfo& info, const J
       }
     }
   } else if (g == "batch" && r == "jobs") {
-    requireSelectorMatchesTemplate(spec, "job", causes);
+    if (creating) requireSelectorMatchesTemplate(spec, "job", causes);
     validateRestartPolicy(tmpl, "spec.template", true, causes);
   } else if (g == "batch" && r == "cronjobs") {
     validateCronJob(spec, causes);

@@ -27,6 +27,8 @@ namespace sdb::apimachinery {
 
 // `creating`: the object is new (metadata.uid and name are already set).
 void defaultBuiltin(const ResourceInfo& info, Json& obj, bool creating);
-std::vector<kube::StatusCause> validateBuiltin(const ResourceInfo& info, const Json& obj);
+// `creating`: selectors are immutable after create (builtin_rules.h), so their match with the
+// template is checked on create only (kube reports both on a later mismatch; we report the rule).
+std::vector<kube::StatusCause> validateBuiltin(const ResourceInfo& info, const Json& obj, bool creating);
 
 }  // namespace sdb::apimachinery

@@ -58,7 +58,11 @@ TEST_F(VolumesTest, ClassesThatDoNotAllowExpansionKeepTheCapacity) {
   c["spec"]["storageClassName"] = "fixed";
   create(res::kPersistentVolumeClaims, c);
   ASSERT_TRUE(eventually([&] { return phase("fixed") == "Bound"; }));
-  patch(res::kPersistentVolumeClaims, "fixed", {{"spec", {{"resources", {{"requests", {{"storage", "2Gi"}}}}}}}});
+  // The API refuses it (the PersistentVolumeClaimResize admission plugin), and nothing moves.
+  auto refused = client_->patch(res::kPersistentVolumeClaims, "default", "fixed", kube::PatchType::kMerge,
+                                Json{{"spec", {{"resources", {{"requests", {{"storage", "2Gi"}}}}}}}}.dump());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().httpCode, 403);
   settle();
   EXPECT_EQ(jsonString(*get(res::kPersistentVolumeClaims, "fixed"), {"status", "capacity", "storage"}), "1Gi");
 }
