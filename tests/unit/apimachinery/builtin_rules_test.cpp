@@ -116,7 +116,8 @@ spec:
 }
 
 TEST_F(BuiltinRulesTest, DeploymentSelectorIsImmutable) {
-  create(res::kDeployments, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {selector: {matchLabels: {app: web}}}\n");
+  create(res::kDeployments, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {selector: {matchLabels: {app: web}}, "
+                            "template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x}]}}}\n");
   auto refused = patch(res::kDeployments, "web", R"({"spec":{"selector":{"matchLabels":{"app":"other"}}}})");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().causes[0].field, "spec.selector");
