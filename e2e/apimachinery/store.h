@@ -10,6 +10,8 @@
 // - status is written only through the status subresource when the kind has one; the main resource
 //   ignores status changes there, and /status ignores everything else;
 // - deletion with finalizers sets deletionTimestamp; the object goes when the last finalizer does;
+// - pods bound to a node are deleted gracefully (deletionTimestamp = now + grace; the node deletes
+//   them with grace 0 once their containers have stopped);
 // - custom resources are pruned, defaulted and validated against their CRD's structural schema
 //   (422 Invalid with field causes); fieldValidation Strict|Warn|Ignore; dryRun=All;
 // - CRDs register their resources and get Established and NamesAccepted;
@@ -28,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +47,9 @@ struct StoreOptions {
   bool fsyncEveryWrite = false;        // fdatasync per write (survives power loss, not only kill -9)
   size_t historyLimit = 20000;         // watch events kept for resuming; older RVs get 410
   size_t watcherCapacity = 100000;     // events queued per watcher before it is dropped
-  std::string serviceCidrPrefix = "198.19.";  // ClusterIPs: 198.19.0.1 - 198.19.255.254
+  // ClusterIPs: "198.19." allocates 198.19.0.2 - 198.19.255.254, "198.19.7." 198.19.7.2 - 198.19.7.254.
+  // The range's first address (.0.1 or .1) is left for the `kubernetes` Service, as kube-apiserver does.
+  std::string serviceCidrPrefix = "198.19.";
   Clock* clock = nullptr;              // default: SystemClock
   Random* random = nullptr;            // default: CryptoRandom
 };
@@ -87,6 +92,9 @@ class Store {
 
  private:
   explicit Store(StoreOptions options);
+  // Called with the lock held; nullopt when the pod goes at once.
+  std::optional<kube::KResult<Json>> gracefulPodDeletion(const ResourceInfo& info, const std::string& key,
+                                                         const Json& obj, const kube::DeleteOptions& opts);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Registry registry_;

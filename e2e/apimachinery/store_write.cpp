@@ -154,7 +154,12 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
     if (!spec.contains("type")) spec["type"] = "ClusterIP";
     if (spec.value("clusterIP", "") != "None") {
       std::string ip = spec.value("clusterIP", "");
-      if (ip.empty()) ip = impl_->allocateClusterIp();
+      if (ip.empty()) {
+        ip = impl_->allocateClusterIp();
+        if (ip.empty()) {
+          return invalid(info, name, {{"FieldValueInvalid", "Internal error: failed to allocate a serviceIP: range is full", "spec.clusterIPs"}});
+        }
+      }
       else if (!impl_->usedClusterIps.insert(ip).second) {
         return invalid(info, name, {{"FieldValueInvalid", "Invalid value: \"" + ip + "\": provided IP is already allocated", "spec.clusterIP"}});
       }
@@ -281,6 +286,33 @@ KResult<Json> Store::patch(const kube::ResourceRef& r, const std::string& ns, co
   return update(r, ns, name, std::move(next), opts, subresource, ctx);
 }
 
+// Pods bound to a node end gracefully, as kube-apiserver does: a delete sets deletionTimestamp to
+// now + the grace period (the request's, else spec.terminationGracePeriodSeconds, else 30 s) and
+// deletionGracePeriodSeconds; the node stops the containers and then deletes the object with grace 0.
+// A second delete may only shorten the grace. Unbound pods, finished pods and grace 0 go at once.
+std::optional<KResult<Json>> Store::gracefulPodDeletion(const ResourceInfo& info, const std::string& key, const Json& obj,
+                                                        const kube::DeleteOptions& opts) {
+  const std::string phase = jsonString(obj, {"status", "phase"});
+  if (jsonString(obj, {"spec", "nodeName"}).empty() || phase == "Succeeded" || phase == "Failed") return std::nullopt;
+  int64_t grace = 30;
+  if (const Json* g = jsonAt(obj, {"spec", "terminationGracePeriodSeconds"}); g && g->is_number_integer()) grace = g->get<int64_t>();
+  if (opts.gracePeriodSeconds && *opts.gracePeriodSeconds >= 0) grace = *opts.gracePeriodSeconds;
+  if (grace <= 0) return std::nullopt;
+  const auto now = impl_->clock->now();
+  const auto deadline = now + std::chrono::seconds(grace);
+  Json next = obj;
+  Json& meta = next["metadata"];
+  if (meta.contains("deletionTimestamp")) {
+    std::chrono::system_clock::time_point current;
+    if (parseRfc3339(meta["deletionTimestamp"].get<std::string>(), &current) && current <= deadline) return obj;
+  } else if (info.hasSpec) {
+    meta["generation"] = meta.value("generation", int64_t{0}) + 1;
+  }
+  meta["deletionTimestamp"] = formatRfc3339(deadline);
+  meta["deletionGracePeriodSeconds"] = grace;
+  return impl_->commitPut(info, key, std::move(next), WT::kModified, &obj);
+}
+
 KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs, const std::string& name,
                             const kube::DeleteOptions& opts) {
   auto resolved = resolve(r.group, r.version, r.resource);
@@ -303,6 +335,9 @@ KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs
                                    ", ResourceVersion in object meta: " + rv);
   }
   if (opts.dryRun) return obj;
+  if (info.ref.group.empty() && info.ref.resource == "pods") {
+    if (auto graceful = gracefulPodDeletion(info, key, obj, opts)) return std::move(*graceful);
+  }
   const bool hasFinalizers = obj["metadata"].contains("finalizers") && !obj["metadata"]["finalizers"].empty();
   if (hasFinalizers) {
     if (obj["metadata"].contains("deletionTimestamp")) return obj;

@@ -242,6 +242,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     kube::DeleteOptions o;
     o.propagationPolicy = req.param("propagationPolicy");
     o.dryRun = req.param("dryRun") == "All";
+    if (!req.param("gracePeriodSeconds").empty()) o.gracePeriodSeconds = std::atoll(req.param("gracePeriodSeconds").c_str());
     if (!req.body.empty()) {
       auto body = parseJson(req.body, "DeleteOptions");
       if (body.ok() && body->is_object()) {
@@ -253,6 +254,9 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
           }
         }
         if (body->contains("dryRun") && (*body)["dryRun"].is_array() && !(*body)["dryRun"].empty()) o.dryRun = true;
+        if (body->contains("gracePeriodSeconds") && (*body)["gracePeriodSeconds"].is_number_integer()) {
+          o.gracePeriodSeconds = (*body)["gracePeriodSeconds"].get<int64_t>();
+        }
       }
     }
     auto deleted = store_.remove(ref, ns, name, o);
