@@ -22,6 +22,16 @@ HttpResponse json(int status, const Json& body, const std::string& contentType =
 
 HttpResponse error(const kube::ApiError& e) { return json(e.httpCode ? e.httpCode : 500, kube::toStatusJson(e)); }
 
+HttpResponse errorOf(int code, const std::string& reason, const std::string& message);
+
+// kube-apiserver answers a body in a media type it does not decode with 415.
+HttpResponse bodyError(const Error& e) {
+  if (e.code == ErrorCode::kNotImplemented) {
+    return errorOf(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+  }
+  return error(kube::badRequestError(e.message));
+}
+
 HttpResponse errorOf(int code, const std::string& reason, const std::string& message) {
   kube::ApiError e = kube::fromHttpResponse(code, "");
   e.message = message;
@@ -58,6 +68,7 @@ bool tokenMatches(const std::string& header, const std::string& token) {
 
 Result<Json> decodeBody(const HttpRequest& req) {
   const std::string ct = req.header("content-type");
+  if (ct.find("protobuf") != std::string::npos) return Error(ErrorCode::kNotImplemented, "protobuf");
   if (ct.find("yaml") != std::string::npos) return schema::yamlToJson(req.body);
   return parseJson(req.body, "request body");
 }
@@ -83,7 +94,12 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     r.body = "ok";
     return r;
   }
-  if (!tokenMatches(req.header("authorization"), options_.adminToken)) {
+  const std::string authorization = req.header("authorization");
+  bool authenticated = tokenMatches(authorization, options_.adminToken);
+  if (!authenticated && options_.serviceAccountTokens && authorization.rfind("Bearer ", 0) == 0) {
+    authenticated = options_.serviceAccountTokens->authenticate(authorization.substr(7)).has_value();
+  }
+  if (!authenticated) {
     kube::ApiError e = kube::fromHttpResponse(401, "");
     e.message = "Unauthorized";
     return error(e);
@@ -197,9 +213,17 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *obj);
   }
   apimachinery::RequestContext ctx;
+  if (m == "POST" && sub == "token" && info->tokenSubresource) {
+    if (!options_.serviceAccountTokens) return errorOf(404, "NotFound", "the server could not find the requested resource");
+    auto body = decodeBody(req);
+    if (!body.ok()) return bodyError(body.error());
+    auto issued = options_.serviceAccountTokens->request(ns, name, *body);
+    if (!issued.ok()) return error(issued.error());
+    return json(201, *issued);
+  }
   if (m == "POST" && name.empty()) {
     auto body = decodeBody(req);
-    if (!body.ok()) return error(kube::badRequestError(body.error().message));
+    if (!body.ok()) return bodyError(body.error());
     auto created = store_.create(ref, ns, std::move(*body), writeOptions(req), &ctx);
     if (!created.ok()) return error(created.error());
     HttpResponse r = json(201, *created);
@@ -208,7 +232,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
   }
   if (m == "PUT" && !name.empty()) {
     auto body = decodeBody(req);
-    if (!body.ok()) return error(kube::badRequestError(body.error().message));
+    if (!body.ok()) return bodyError(body.error());
     auto updated = store_.update(ref, ns, name, std::move(*body), writeOptions(req), sub, &ctx);
     if (!updated.ok()) return error(updated.error());
     HttpResponse r = json(200, *updated);

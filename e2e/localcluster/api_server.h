@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "e2e/apimachinery/service_account_tokens.h"
 #include "e2e/apimachinery/store.h"
 #include "e2e/localcluster/http_server.h"
 
@@ -15,6 +16,9 @@ namespace sdb::localcluster {
 
 struct ApiServerOptions {
   std::string adminToken;          // bearer token that may do everything
+  // ServiceAccount tokens (TokenRequest and their authentication); null: admin token only. Until RBAC
+  // (issue "Local cluster 3") a ServiceAccount may do everything too.
+  const apimachinery::ServiceAccountTokens* serviceAccountTokens = nullptr;
   std::string serverAddress;       // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   int bookmarkIntervalSeconds = 5;
   int defaultWatchTimeoutSeconds = 1800;

@@ -148,9 +148,17 @@ int main(int argc, char** argv) {
   for (const char* ns : {"default", "kube-system", "kube-public"}) {
     (void)(*store)->create(kube::resources::kNamespaces, "", {{"metadata", {{"name", ns}}}});
   }
+  apimachinery::ServiceAccountTokenOptions sto;
+  sto.keyFile = (dir / "sa-signing.key").string();
+  auto saTokens = apimachinery::ServiceAccountTokens::open(**store, sto);
+  if (!saTokens.ok()) {
+    std::cerr << "servicedb-localcluster: " << saTokens.error().message << "\n";
+    return 1;
+  }
   localcluster::HttpsServer server;
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
+  ao.serviceAccountTokens = saTokens->get();
   localcluster::ApiServer api(**store, ao);
   // One JSON line per request (verb, path, query, code): the request log that benchmarks count API
   // calls from. Identities come with the RBAC issue.
