@@ -3,6 +3,7 @@
 
 #include "e2e/apimachinery/patch.h"
 #include "e2e/apimachinery/store_impl.h"
+#include "operator/backup/crypto_util.h"
 
 namespace sdb::apimachinery {
 
@@ -73,6 +74,19 @@ KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, con
         return invalid(info, name, {{"FieldValueInvalid", "Invalid value: \"" + crd->scope + "\": field is immutable", "spec.scope"}});
       }
     }
+  }
+  if (info.ref.group.empty() && info.ref.resource == "secrets" && obj.contains("stringData")) {
+    // kube-apiserver merges the write-only stringData into data (base64) and never stores it.
+    if (!obj["stringData"].is_object()) {
+      return invalid(info, name, {{"FieldValueInvalid", "Invalid value: stringData must be a map of strings", "stringData"}});
+    }
+    if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = Json::object();
+    for (const auto& [k, v] : obj["stringData"].items()) {
+      if (!v.is_string()) return invalid(info, name, {{"FieldValueInvalid", "Invalid value: must be a string", "stringData[" + k + "]"}});
+      const std::string text = v.get<std::string>();
+      obj["data"][k] = backup::crypto::toBase64(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+    }
+    obj.erase("stringData");
   }
   out.object = std::move(obj);
   return out;

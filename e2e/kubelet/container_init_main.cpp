@@ -19,6 +19,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "e2e/kubelet/container_spec.h"
 
@@ -40,6 +41,53 @@ std::string errnoText() { return std::strerror(errno); }
 
 void check(bool ok, const std::string& what) {
   if (!ok) fail(what + ": " + errnoText());
+}
+
+// `path` inside the container root `root`, as a host path: symlinks met on the way are followed
+// within the root (an absolute link like /var/run -> /run means root/run, never the host's /run).
+std::string inRoot(const std::string& root, const std::string& path) {
+  std::vector<std::string> todo;
+  auto push = [&](const std::string& p) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= p.size()) {
+      const auto slash = p.find('/', start);
+      const std::string part = p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (!part.empty() && part != ".") parts.push_back(part);
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+  };
+  push(path);
+  std::vector<std::string> done;
+  int links = 0;
+  while (!todo.empty()) {
+    const std::string part = todo.front();
+    todo.erase(todo.begin());
+    if (part == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string current = root;
+    for (const auto& d : done) current += "/" + d;
+    const std::string candidate = current + "/" + part;
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && links++ < 40) {
+      char target[4096];
+      const ssize_t n = ::readlink(candidate.c_str(), target, sizeof target - 1);
+      if (n > 0) {
+        target[n] = '\0';
+        if (target[0] == '/') done.clear();
+        push(target);
+        continue;
+      }
+    }
+    done.push_back(part);
+  }
+  std::string out = root;
+  for (const auto& d : done) out += "/" + d;
+  return out;
 }
 
 void mkdirs(const std::string& path, mode_t mode = 0755) {
@@ -174,30 +222,32 @@ void buildDev(const std::string& root) {
   mountOrFail("tmpfs", root + "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 
   for (const auto& d : l.dirs) {
-    const std::string p = root + d.path;
+    const std::string p = inRoot(root, d.path);
     mkdirs(p);
     check(::chmod(p.c_str(), d.mode) == 0, "chmod " + d.path);
     check(::chown(p.c_str(), d.uid, d.gid) == 0, "chown " + d.path);
   }
-  for (const auto& f : l.files) writeFile(root + f.path, f.content, f.mode);
+  for (const auto& f : l.files) writeFile(inRoot(root, f.path), f.content, f.mode);
   for (const auto& s : l.links) {
-    const std::string p = root + s.path;
+    const auto slashAt = s.path.find_last_of('/');
+    const std::string p = inRoot(root, s.path.substr(0, slashAt)) + s.path.substr(slashAt);
     const auto slash = p.find_last_of('/');
     mkdirs(p.substr(0, slash));
     ::unlink(p.c_str());
     check(::symlink(s.target.c_str(), p.c_str()) == 0, "symlink " + s.path);
   }
-  mkdirs(root + l.workingDir);
-  for (const auto& m : l.mounts) makeMountPoint(m.source, root + m.target);
+  mkdirs(inRoot(root, l.workingDir));
+  for (const auto& m : l.mounts) makeMountPoint(m.source, inRoot(root, m.target));
   if (l.readOnlyRootFilesystem) {
     remountReadOnly(root);
     remountReadOnly(root + "/tmp");
     remountReadOnly(root + "/run");
   }
   for (const auto& m : l.mounts) {
-    makeMountPoint(m.source, root + m.target);
-    mountOrFail(m.source.c_str(), root + m.target, nullptr, MS_BIND | MS_REC, nullptr);
-    if (m.readOnly) remountReadOnly(root + m.target);
+    const std::string target = inRoot(root, m.target);
+    makeMountPoint(m.source, target);
+    mountOrFail(m.source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr);
+    if (m.readOnly) remountReadOnly(target);
   }
 
   check(::chdir(root.c_str()) == 0, "chdir " + root);

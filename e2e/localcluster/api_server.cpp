@@ -206,7 +206,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *list);
   }
   if (m == "GET") {
-    if (sub == "log") return errorOf(404, "NotFound", "pod logs come with the local node");
+    if (sub == "log" && info->logSubresource) return podLog(req, ns, name);
     auto obj = store_.get(ref, ns, name, sub);
     if (!obj.ok()) return error(obj.error());
     if (table) return json(200, toTable(*info, *obj, req.param("includeObject") != "None"), kTableType);
@@ -290,6 +290,36 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
   kube::ApiError e = kube::fromHttpResponse(405, "");
   e.message = "the server does not allow this method on the requested resource";
   return error(e);
+}
+
+HttpResponse ApiServer::podLog(const HttpRequest& req, const std::string& ns, const std::string& name) {
+  if (!options_.podLogs) return errorOf(404, "NotFound", "the local cluster runs without a node: there are no pod logs");
+  apimachinery::PodLogOptions o;
+  o.container = req.param("container");
+  o.follow = boolParam(req, "follow");
+  o.previous = boolParam(req, "previous");
+  if (!req.param("tailLines").empty()) o.tailLines = std::atoll(req.param("tailLines").c_str());
+  if (!req.param("limitBytes").empty()) o.limitBytes = std::atoll(req.param("limitBytes").c_str());
+  auto opened = options_.podLogs->openLog(ns, name, o);
+  if (!opened.ok()) return error(opened.error());
+  std::shared_ptr<apimachinery::LogStream> stream = std::move(*opened);
+  HttpResponse r;
+  r.headers = {{"Content-Type", "text/plain"}, {"Cache-Control", "no-cache, private"}};
+  if (!o.follow) {
+    while (auto chunk = stream->next(std::chrono::milliseconds(0))) {
+      if (chunk->empty()) break;
+      r.body += *chunk;
+    }
+    return r;
+  }
+  r.stream = [this, stream](const ChunkWriter& write) {
+    while (!stopping_) {
+      auto chunk = stream->next(std::chrono::milliseconds(500));
+      if (!chunk) break;
+      if (!chunk->empty() && !write(*chunk)) break;
+    }
+  };
+  return r;
 }
 
 HttpResponse ApiServer::watch(const HttpRequest& req, const ResourceInfo& info, const std::string& ns, bool table) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "e2e/apimachinery/pod_logs.h"
 #include "e2e/apimachinery/service_account_tokens.h"
 #include "e2e/apimachinery/store.h"
 #include "e2e/localcluster/http_server.h"
@@ -19,6 +20,7 @@ struct ApiServerOptions {
   // ServiceAccount tokens (TokenRequest and their authentication); null: admin token only. Until RBAC
   // (issue "Local cluster 3") a ServiceAccount may do everything too.
   const apimachinery::ServiceAccountTokens* serviceAccountTokens = nullptr;
+  apimachinery::PodLogSource* podLogs = nullptr;  // pods/log (the local node); null: 404
   std::string serverAddress;       // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   int bookmarkIntervalSeconds = 5;
   int defaultWatchTimeoutSeconds = 1800;
@@ -33,6 +35,7 @@ class ApiServer {
  private:
   HttpResponse serveResource(const HttpRequest& req, const std::vector<std::string>& segs, size_t versionIndex);
   HttpResponse watch(const HttpRequest& req, const apimachinery::ResourceInfo& info, const std::string& ns, bool table);
+  HttpResponse podLog(const HttpRequest& req, const std::string& ns, const std::string& name);
 
   apimachinery::Store& store_;
   ApiServerOptions options_;

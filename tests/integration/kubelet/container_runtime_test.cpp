@@ -68,7 +68,8 @@ class ContainerRuntimeTest : public ::testing::Test {
     return l;
   }
   // Runs to completion; returns exit code and the log.
-  std::pair<int, std::string> run(const ContainerLaunch& l) {
+  std::pair<int, std::string> run(ContainerLaunch l) {
+    l.mounts.push_back({(dir_ / "volume").string(), "/var/run/sdb-test-volume", true});
     const std::string log = (dir_ / ("log" + std::to_string(n_))).string();
     auto pid = runtime_->start(l, log);
     EXPECT_TRUE(pid.ok()) << pid.error().message;
@@ -91,7 +92,7 @@ TEST_F(ContainerRuntimeTest, TheContainerSeesItsOwnRootVolumesHostsAndAddress) {
                                "echo greeting=$GREETING; echo host=$(hostname); cat /data/file; getent hosts friend; "
                                "echo tmp=$(ls -A /tmp | wc -l); touch /data/x 2>/dev/null || echo volume-ro; "
                                "touch /etc/written && echo root-rw; ip -4 -o addr show eth0 | awk '{print $4}'; "
-                               "echo pgid=$(ps -o pgid= -p $$ | tr -d ' ') pid=$$; exit 3"}));
+                               "echo pgid=$(ps -o pgid= -p $$ | tr -d ' ') pid=$$; echo via-symlink=$(cat /var/run/sdb-test-volume/file); exit 3"}));
   EXPECT_EQ(code, 3);
   EXPECT_NE(log.find("greeting=hi\n"), std::string::npos) << log;
   EXPECT_NE(log.find("host=ctr-host\n"), std::string::npos) << log;
@@ -102,6 +103,8 @@ TEST_F(ContainerRuntimeTest, TheContainerSeesItsOwnRootVolumesHostsAndAddress) {
   EXPECT_NE(log.find("root-rw\n"), std::string::npos) << log;
   EXPECT_NE(log.find(pod_.ip + "/24"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists("/etc/written")) << "writes stay in the container's layer";
+  EXPECT_NE(log.find("via-symlink=from the volume\n"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists("/run/sdb-test-volume")) << "a mount under /var/run (a symlink to /run) stays in the container";
   const auto pgid = log.find("pgid=");
   ASSERT_NE(pgid, std::string::npos);
   std::istringstream ids(log.substr(pgid));

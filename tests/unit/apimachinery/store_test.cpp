@@ -335,5 +335,14 @@ TEST_F(StoreTest, PodsBoundToANodeAreDeletedGracefully) {
   EXPECT_EQ(store_->get(res::kPods, "a", "done").error().reason, ApiErrorReason::kNotFound) << "a finished pod goes at once";
 }
 
+TEST_F(StoreTest, SecretStringDataIsMergedIntoData) {
+  mustCreate(res::kNamespaces, "", ns("a"));
+  mustCreate(res::kSecrets, "a", {{"metadata", {{"name", "s"}}}, {"data", {{"kept", "YQ=="}, {"over", "YQ=="}}},
+                                  {"stringData", {{"over", "written"}, {"new", "x"}}}});
+  auto s = *store_->get(res::kSecrets, "a", "s");
+  EXPECT_FALSE(s.contains("stringData"));
+  EXPECT_EQ(s["data"], (Json{{"kept", "YQ=="}, {"over", "d3JpdHRlbg=="}, {"new", "eA=="}}));
+}
+
 }  // namespace
 }  // namespace sdb::apimachinery
