@@ -10,11 +10,17 @@
 // - status is written only through the status subresource when the kind has one; the main resource
 //   ignores status changes there, and /status ignores everything else;
 // - deletion with finalizers sets deletionTimestamp; the object goes when the last finalizer does;
+//   propagationPolicy Background, Foreground (finalizer foregroundDeletion, blockOwnerDeletion) and
+//   Orphan (finalizer orphan), carried out by collectGarbage(); namespaces terminate (phase
+//   Terminating, no new content, contents deleted, then the namespace);
 // - pods bound to a node are deleted gracefully (deletionTimestamp = now + grace; the node deletes
 //   them with grace 0 once their containers have stopped);
 // - custom resources are pruned, defaulted and validated against their CRD's structural schema
 //   (422 Invalid with field causes); fieldValidation Strict|Warn|Ignore; dryRun=All;
 // - CRDs register their resources and get Established and NamesAccepted;
+// - patches: JSON merge, JSON, strategic merge (built-in kinds) and server-side apply, each a
+//   read-modify-write under the lock; every write records field ownership in
+//   metadata.managedFields, and apply enforces it (managed_fields.h);
 // - lists with label and field selectors, limit and continue; watches from a resourceVersion with a
 //   bounded history (410 Expired when older), and synthetic ADDED events from "" or "0".
 //
@@ -25,6 +31,7 @@
 // Contract: thread-safe (one mutex; watchers are fed under it, readers drain without it).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -83,7 +90,15 @@ class Store {
                             kube::PatchType type, const std::string& body, const kube::PatchOptions& opts = {},
                             const std::string& subresource = "", RequestContext* ctx = nullptr);
   kube::KResult<Json> remove(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                             const kube::DeleteOptions& opts = {});
+                             const kube::DeleteOptions& opts = {}, RequestContext* ctx = nullptr);
+
+  // Garbage collection and namespace termination (store_gc.cpp), as kube-controller-manager's
+  // garbage collector and namespace controller do them: one pass over every object, returning the
+  // number of writes it made (call until 0 to reach a fixed point; tests do). GarbageCollector
+  // (garbage_collector.h) runs passes on a thread whenever writes may have given it work.
+  size_t collectGarbage();
+  // Blocks until a write may have given the collector work (true) or `timeout` passes (false).
+  bool waitForGarbage(std::chrono::milliseconds timeout);
 
   int64_t resourceVersion() const;
   // Queues a BOOKMARK at the current resourceVersion, ordered after every event already queued.
@@ -92,9 +107,6 @@ class Store {
 
  private:
   explicit Store(StoreOptions options);
-  // Called with the lock held; nullopt when the pod goes at once.
-  std::optional<kube::KResult<Json>> gracefulPodDeletion(const ResourceInfo& info, const std::string& key,
-                                                         const Json& obj, const kube::DeleteOptions& opts);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Registry registry_;

@@ -1,9 +1,9 @@
 // Store: writes (create, update, patch, delete) and admission of what is written.
 #include <algorithm>
 
-#include "e2e/apimachinery/patch.h"
+#include "e2e/apimachinery/builtin_rules.h"
+#include "e2e/apimachinery/managed_fields.h"
 #include "e2e/apimachinery/store_impl.h"
-#include "operator/backup/crypto_util.h"
 
 namespace sdb::apimachinery {
 
@@ -39,12 +39,6 @@ void addWarnings(RequestContext* ctx, const std::vector<std::string>& w) {
 }  // namespace
 
 
-struct Admitted {
-  Json object;
-  std::vector<std::string> warnings;
-};
-
-// Validates and normalises an object of `info` about to be stored. `old` is null on create.
 KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, const kube::WriteOptions& opts,
                         const std::string& name) {
   Admitted out;
@@ -75,19 +69,7 @@ KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, con
       }
     }
   }
-  if (info.ref.group.empty() && info.ref.resource == "secrets" && obj.contains("stringData")) {
-    // kube-apiserver merges the write-only stringData into data (base64) and never stores it.
-    if (!obj["stringData"].is_object()) {
-      return invalid(info, name, {{"FieldValueInvalid", "Invalid value: stringData must be a map of strings", "stringData"}});
-    }
-    if (!obj.contains("data") || !obj["data"].is_object()) obj["data"] = Json::object();
-    for (const auto& [k, v] : obj["stringData"].items()) {
-      if (!v.is_string()) return invalid(info, name, {{"FieldValueInvalid", "Invalid value: must be a string", "stringData[" + k + "]"}});
-      const std::string text = v.get<std::string>();
-      obj["data"][k] = backup::crypto::toBase64(reinterpret_cast<const uint8_t*>(text.data()), text.size());
-    }
-    obj.erase("stringData");
-  }
+  if (!info.crd) normalizeBuiltin(info, obj);
   out.object = std::move(obj);
   return out;
 }
@@ -109,12 +91,52 @@ void setCrdStatus(Json& obj, const std::string& now) {
 }
 
 
+FieldManagerScope fieldManagerScope(const ResourceInfo& info, const std::string& subresource, const std::string& now,
+                                    const std::string& ns, const std::string& name) {
+  FieldManagerScope s;
+  s.type = schemaFor(info);
+  s.apiVersion = info.ref.apiVersion();
+  s.kind = info.ref.kind;
+  s.subresource = subresource;
+  s.statusSubresource = info.statusSubresource;
+  s.now = now;
+  s.objectName = ns + "/" + name;
+  s.emptyObject = emptyObjectFor(info);
+  return s;
+}
+
+namespace {
+
+Json withoutManagedFields(Json o) {
+  if (o.contains("metadata") && o["metadata"].is_object()) o["metadata"].erase("managedFields");
+  return o;
+}
+
+void setManagedFields(Json& obj, Json managed) {
+  if (managed.is_null()) obj["metadata"].erase("managedFields");
+  else obj["metadata"]["managedFields"] = std::move(managed);
+}
+
+}  // namespace
+
+kube::ApiError fieldManagerError(const char* optionsKind, const std::vector<kube::StatusCause>& causes) {
+  return kube::invalidError(optionsKind, "meta.k8s.io", "", causes);
+}
+
 KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs, Json obj, const kube::WriteOptions& opts,
                             RequestContext* ctx) {
   auto resolved = resolve(r.group, r.version, r.resource);
   if (!resolved.ok()) return resolved.error();
-  const ResourceInfo& info = *resolved;
   if (!obj.is_object()) return badRequest("the body of the request was not a JSON object");
+  if (auto causes = validateFieldManager(opts.fieldManager, false); !causes.empty()) {
+    return fieldManagerError("CreateOptions", causes);
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->createLocked(*resolved, urlNs, std::move(obj), opts, ctx, false);
+}
+
+KResult<Json> Store::Impl::createLocked(const ResourceInfo& info, const std::string& urlNs, Json obj,
+                                        const kube::WriteOptions& opts, RequestContext* ctx, bool applied) {
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
   Json& meta = obj["metadata"];
   const std::string ns = info.ref.namespaced ? urlNs : "";
@@ -136,45 +158,59 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
       return invalid(info, "", {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});
     }
     static const std::string alphabet = "bcdfghjklmnpqrstvwxz2456789";
-    name = gen + impl_->random->string(5, alphabet).valueOr("xxxxx");
+    name = gen + random->string(5, alphabet).valueOr("xxxxx");
     meta["name"] = name;
   }
   for (const char* f : {"uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                        "generation", "managedFields", "selfLink"}) {
+                        "generation", "selfLink"}) {
     meta.erase(f);
   }
   if (info.statusSubresource && info.ref.resource != "namespaces" && info.ref.resource != "services") obj.erase("status");
-  auto admitted = admit(info, std::move(obj), nullptr, opts, name);
+  Json sentManagedFields = meta.contains("managedFields") ? meta["managedFields"] : Json(nullptr);
+  auto admitted = admit(info, withoutManagedFields(std::move(obj)), nullptr, opts, name);
   if (!admitted.ok()) return admitted.error();
   addWarnings(ctx, admitted->warnings);
   obj = std::move(admitted->object);
 
-  std::lock_guard<std::mutex> lock(impl_->mu);
   if (info.ref.namespaced) {
-    auto nsInfo = registry_.byResource("", "v1", "namespaces");
-    if (!impl_->objects.count(Impl::key(*nsInfo, "", ns))) return kube::notFoundError("namespaces", "", ns);
+    auto nsInfo = registry->byResource("", "v1", "namespaces");
+    auto nsObj = objects.find(Impl::key(*nsInfo, "", ns));
+    if (nsObj == objects.end()) return kube::notFoundError("namespaces", "", ns);
+    if (jsonAt(nsObj->second, {"metadata", "deletionTimestamp"})) {
+      // The NamespaceLifecycle admission plugin's answer.
+      kube::ApiError e = kube::fromHttpResponse(403, "");
+      e.reason = kube::ApiErrorReason::kForbidden;
+      e.message = info.ref.groupResource() + " \"" + name + "\" is forbidden: unable to create new content in namespace " + ns +
+                  " because it is being terminated";
+      e.name = name;
+      e.group = info.ref.group;
+      e.kind = info.ref.resource;
+      e.causes = {{"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"}};
+      return e;
+    }
   }
   const std::string key = Impl::key(info, ns, name);
-  if (impl_->objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);
+  if (objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);
+  const std::string now = formatRfc3339(clock->now());
   Json& m = obj["metadata"];
-  m["uid"] = impl_->newUid();
-  m["creationTimestamp"] = formatRfc3339(impl_->clock->now());
+  m["uid"] = newUid();
+  m["creationTimestamp"] = now;
   if (info.hasSpec) m["generation"] = 1;
   // Built-in defaults that clients rely on.
   if (info.ref.resource == "namespaces") {
     obj["status"] = {{"phase", "Active"}};
+    if (!jsonAt(obj, {"spec", "finalizers"})) obj["spec"]["finalizers"] = {"kubernetes"};
   } else if (info.ref.resource == "services") {
     Json& spec = obj["spec"];
     if (!spec.contains("type")) spec["type"] = "ClusterIP";
     if (spec.value("clusterIP", "") != "None") {
       std::string ip = spec.value("clusterIP", "");
       if (ip.empty()) {
-        ip = impl_->allocateClusterIp();
+        ip = allocateClusterIp();
         if (ip.empty()) {
           return invalid(info, name, {{"FieldValueInvalid", "Internal error: failed to allocate a serviceIP: range is full", "spec.clusterIPs"}});
         }
-      }
-      else if (!impl_->usedClusterIps.insert(ip).second) {
+      } else if (!usedClusterIps.insert(ip).second) {
         return invalid(info, name, {{"FieldValueInvalid", "Invalid value: \"" + ip + "\": provided IP is already allocated", "spec.clusterIP"}});
       }
       spec["clusterIP"] = ip;
@@ -185,13 +221,23 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
   } else if (info.ref.resource == "pods") {
     obj["status"] = {{"phase", "Pending"}};
   } else if (info.ref.resource == "customresourcedefinitions") {
-    setCrdStatus(obj, formatRfc3339(impl_->clock->now()));
+    setCrdStatus(obj, now);
   }
-  if (opts.dryRun) return obj;
-  auto stored = impl_->commitPut(info, key, std::move(obj), WT::kAdded, nullptr);
+  if (applied) {
+    setManagedFields(obj, sentManagedFields);
+  } else {
+    if (!sentManagedFields.is_null()) obj["metadata"]["managedFields"] = sentManagedFields;
+    FieldManagerScope scope = fieldManagerScope(info, "", now, ns, name);
+    setManagedFields(obj, trackUpdate(scope.emptyObject, obj, opts.fieldManager, scope, true));
+  }
+  if (opts.dryRun) {
+    if (info.ref.resource == "services") usedClusterIps.erase(jsonString(obj, {"spec", "clusterIP"}));
+    return obj;
+  }
+  auto stored = commitPut(info, key, std::move(obj), WT::kAdded, nullptr);
   if (stored.ok() && info.ref.resource == "customresourcedefinitions") {
     auto crd = schema::Crd::fromJson(*stored);
-    if (crd.ok()) registry_.addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
+    if (crd.ok()) registry->addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
   }
   return stored;
 }
@@ -201,7 +247,8 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
   auto resolved = resolve(r.group, r.version, r.resource);
   if (!resolved.ok()) return resolved.error();
   const ResourceInfo& info = *resolved;
-  if (!subresource.empty() && (subresource != "status" || !info.statusSubresource)) {
+  const bool finalize = subresource == "finalize" && info.ref.group.empty() && info.ref.resource == "namespaces";
+  if (!subresource.empty() && !finalize && (subresource != "status" || !info.statusSubresource)) {
     return kube::notFoundError(info.ref.resource + "/" + subresource, info.ref.group, name);
   }
   if (!obj.is_object()) return badRequest("the body of the request was not a JSON object");
@@ -209,24 +256,41 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
   if (!bodyName.empty() && bodyName != name) {
     return badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
   }
+  if (auto causes = validateFieldManager(opts.fieldManager, false); !causes.empty()) {
+    return fieldManagerError("UpdateOptions", causes);
+  }
   const std::string ns = info.ref.namespaced ? urlNs : "";
   std::lock_guard<std::mutex> lock(impl_->mu);
   const std::string key = Impl::key(info, ns, name);
   auto it = impl_->objects.find(key);
   if (it == impl_->objects.end()) return kube::notFoundError(info.ref.resource, info.ref.group, name);
   const Json old = it->second;
+  return impl_->replaceLocked(info, key, old, std::move(obj), opts, subresource, ctx, false);
+}
+
+KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::string& key, const Json& old, Json obj,
+                                         const kube::WriteOptions& opts, const std::string& subresource,
+                                         RequestContext* ctx, bool applied) {
+  const std::string name = jsonString(old, {"metadata", "name"});
   const std::string bodyRv = jsonString(obj, {"metadata", "resourceVersion"});
   if (!bodyRv.empty() && bodyRv != jsonString(old, {"metadata", "resourceVersion"})) {
     return kube::conflictError(info.ref.resource, info.ref.group, name,
                                "the object has been modified; please apply your changes to the latest version and try again");
   }
   Json next;
+  const bool isNamespace = info.ref.group.empty() && info.ref.resource == "namespaces";
   if (subresource == "status") {
     next = old;
     if (obj.contains("status")) next["status"] = obj["status"];
     else next.erase("status");
+    if (applied) setManagedFields(next, jsonAt(obj, {"metadata", "managedFields"}) ? obj["metadata"]["managedFields"] : Json(nullptr));
+  } else if (subresource == "finalize") {
+    // A namespace's spec.finalizers change only through /finalize.
+    next = old;
+    if (const Json* f = jsonAt(obj, {"spec", "finalizers"})) next["spec"]["finalizers"] = *f;
+    else if (next.contains("spec")) next["spec"].erase("finalizers");
   } else {
-    next = obj;
+    next = std::move(obj);
     if (!next.contains("metadata") || !next["metadata"].is_object()) next["metadata"] = Json::object();
     if (info.statusSubresource) {
       if (old.contains("status")) next["status"] = old["status"];
@@ -237,8 +301,10 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
       if (old["metadata"].contains(f)) next["metadata"][f] = old["metadata"][f];
       else next["metadata"].erase(f);
     }
-    next["metadata"].erase("managedFields");
-    if (old["metadata"].contains("managedFields")) next["metadata"]["managedFields"] = old["metadata"]["managedFields"];
+    if (isNamespace) {
+      if (const Json* f = jsonAt(old, {"spec", "finalizers"})) next["spec"]["finalizers"] = *f;
+      else if (next.contains("spec") && next["spec"].is_object()) next["spec"].erase("finalizers");
+    }
   }
   next["apiVersion"] = info.ref.apiVersion();
   next["kind"] = info.ref.kind;
@@ -251,134 +317,46 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
     next["spec"]["clusterIP"] = old["spec"]["clusterIP"];
     if (old["spec"].contains("clusterIPs")) next["spec"]["clusterIPs"] = old["spec"]["clusterIPs"];
   }
-  auto admitted = admit(info, std::move(next), &old, opts, name);
+  Json sentManagedFields = jsonAt(next, {"metadata", "managedFields"}) ? next["metadata"]["managedFields"] : Json(nullptr);
+  auto admitted = admit(info, withoutManagedFields(std::move(next)), &old, opts, name);
   if (!admitted.ok()) return admitted.error();
   addWarnings(ctx, admitted->warnings);
   next = std::move(admitted->object);
   if (info.ref.resource == "customresourcedefinitions") setCrdStatus(next, jsonString(old["status"]["conditions"][0], {"lastTransitionTime"}));
+  if (subresource.empty() && !info.crd) {
+    auto lookup = [this](const std::string& resource, const std::string& objName) -> const Json* {
+      auto sc = registry->byResource(resource == "storageclasses" ? "storage.k8s.io" : "", "v1", resource);
+      if (!sc) return nullptr;
+      auto it = objects.find(Impl::key(*sc, "", objName));
+      return it == objects.end() ? nullptr : &it->second;
+    };
+    if (auto refused = checkBuiltinUpdate(info, next, old, lookup)) return *refused;
+  }
   if (info.hasSpec && specPart(next, info.statusSubresource) != specPart(old, info.statusSubresource)) {
     next["metadata"]["generation"] = old["metadata"].value("generation", int64_t{0}) + 1;
   }
-  if (next == old) return old;  // a no-op update writes nothing and keeps the resourceVersion
+  if (applied) {
+    setManagedFields(next, sentManagedFields);
+  } else {
+    if (!sentManagedFields.is_null()) next["metadata"]["managedFields"] = sentManagedFields;
+    FieldManagerScope scope = fieldManagerScope(info, subresource, formatRfc3339(clock->now()), jsonString(old, {"metadata", "namespace"}), name);
+    setManagedFields(next, trackUpdate(old, next, opts.fieldManager, scope, false));
+  }
+  // A no-op write (ownership aside from its timestamps) stores nothing and keeps the resourceVersion.
+  const Json* nextFields = jsonAt(next, {"metadata", "managedFields"});
+  const Json* oldFields = jsonAt(old, {"metadata", "managedFields"});
+  if (withoutManagedFields(next) == withoutManagedFields(old) &&
+      sameOwnership(nextFields ? *nextFields : Json(nullptr), oldFields ? *oldFields : Json(nullptr))) {
+    return old;
+  }
   if (opts.dryRun) return next;
-  const bool deleting = next["metadata"].contains("deletionTimestamp");
-  const bool noFinalizers = !next["metadata"].contains("finalizers") || next["metadata"]["finalizers"].empty();
-  if (deleting && noFinalizers) return impl_->commitDelete(info, key, std::move(next));
-  auto stored = impl_->commitPut(info, key, std::move(next), WT::kModified, &old);
+  if (next["metadata"].contains("deletionTimestamp") && !hasFinalizers(next, info)) return commitDelete(info, key, std::move(next));
+  auto stored = commitPut(info, key, std::move(next), WT::kModified, &old);
   if (stored.ok() && info.ref.resource == "customresourcedefinitions") {
     auto crd = schema::Crd::fromJson(*stored);
-    if (crd.ok()) registry_.addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
+    if (crd.ok()) registry->addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
   }
   return stored;
-}
-
-KResult<Json> Store::patch(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                           kube::PatchType type, const std::string& body, const kube::PatchOptions& opts,
-                           const std::string& subresource, RequestContext* ctx) {
-  auto current = get(r, ns, name);
-  if (!current.ok()) return current.error();
-  auto parsed = parseJson(body, "patch body");
-  if (!parsed.ok()) return badRequest(parsed.error().message);
-  Json next;
-  switch (type) {
-    case kube::PatchType::kMerge:
-    case kube::PatchType::kStrategicMerge:  // simplified: lists are replaced, not merged by key (e2e/README.md)
-      next = applyMergePatch(*current, *parsed);
-      break;
-    case kube::PatchType::kJson: {
-      auto patched = applyJsonPatch(*current, *parsed);
-      if (!patched.ok()) return kube::invalidError(r.kind, r.group, name, {{"FieldValueInvalid", patched.error().message, ""}});
-      next = std::move(*patched);
-      break;
-    }
-    case kube::PatchType::kApply: {
-      ApiError e = kube::fromHttpResponse(415, "");
-      e.message = "server-side apply is not supported yet by the local cluster";
-      return e;
-    }
-  }
-  return update(r, ns, name, std::move(next), opts, subresource, ctx);
-}
-
-// Pods bound to a node end gracefully, as kube-apiserver does: a delete sets deletionTimestamp to
-// now + the grace period (the request's, else spec.terminationGracePeriodSeconds, else 30 s) and
-// deletionGracePeriodSeconds; the node stops the containers and then deletes the object with grace 0.
-// A second delete may only shorten the grace. Unbound pods, finished pods and grace 0 go at once.
-std::optional<KResult<Json>> Store::gracefulPodDeletion(const ResourceInfo& info, const std::string& key, const Json& obj,
-                                                        const kube::DeleteOptions& opts) {
-  const std::string phase = jsonString(obj, {"status", "phase"});
-  if (jsonString(obj, {"spec", "nodeName"}).empty() || phase == "Succeeded" || phase == "Failed") return std::nullopt;
-  int64_t grace = 30;
-  if (const Json* g = jsonAt(obj, {"spec", "terminationGracePeriodSeconds"}); g && g->is_number_integer()) grace = g->get<int64_t>();
-  if (opts.gracePeriodSeconds && *opts.gracePeriodSeconds >= 0) grace = *opts.gracePeriodSeconds;
-  if (grace <= 0) return std::nullopt;
-  const auto now = impl_->clock->now();
-  const auto deadline = now + std::chrono::seconds(grace);
-  Json next = obj;
-  Json& meta = next["metadata"];
-  if (meta.contains("deletionTimestamp")) {
-    std::chrono::system_clock::time_point current;
-    if (parseRfc3339(meta["deletionTimestamp"].get<std::string>(), &current) && current <= deadline) return obj;
-  } else if (info.hasSpec) {
-    meta["generation"] = meta.value("generation", int64_t{0}) + 1;
-  }
-  meta["deletionTimestamp"] = formatRfc3339(deadline);
-  meta["deletionGracePeriodSeconds"] = grace;
-  return impl_->commitPut(info, key, std::move(next), WT::kModified, &obj);
-}
-
-KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs, const std::string& name,
-                            const kube::DeleteOptions& opts) {
-  auto resolved = resolve(r.group, r.version, r.resource);
-  if (!resolved.ok()) return resolved.error();
-  const ResourceInfo& info = *resolved;
-  const std::string ns = info.ref.namespaced ? urlNs : "";
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  const std::string key = Impl::key(info, ns, name);
-  auto it = impl_->objects.find(key);
-  if (it == impl_->objects.end()) return kube::notFoundError(info.ref.resource, info.ref.group, name);
-  Json obj = it->second;
-  const std::string uid = jsonString(obj, {"metadata", "uid"}), rv = jsonString(obj, {"metadata", "resourceVersion"});
-  if (opts.preconditionUid && *opts.preconditionUid != uid) {
-    return kube::conflictError(info.ref.resource, info.ref.group, name,
-                               "Precondition failed: UID in precondition: " + *opts.preconditionUid + ", UID in object meta: " + uid);
-  }
-  if (opts.preconditionResourceVersion && *opts.preconditionResourceVersion != rv) {
-    return kube::conflictError(info.ref.resource, info.ref.group, name,
-                               "Precondition failed: ResourceVersion in precondition: " + *opts.preconditionResourceVersion +
-                                   ", ResourceVersion in object meta: " + rv);
-  }
-  if (opts.dryRun) return obj;
-  if (info.ref.group.empty() && info.ref.resource == "pods") {
-    if (auto graceful = gracefulPodDeletion(info, key, obj, opts)) return std::move(*graceful);
-  }
-  const bool hasFinalizers = obj["metadata"].contains("finalizers") && !obj["metadata"]["finalizers"].empty();
-  if (hasFinalizers) {
-    if (obj["metadata"].contains("deletionTimestamp")) return obj;
-    Json old = obj;
-    obj["metadata"]["deletionTimestamp"] = formatRfc3339(impl_->clock->now());
-    obj["metadata"]["deletionGracePeriodSeconds"] = 0;
-    if (info.hasSpec) obj["metadata"]["generation"] = obj["metadata"].value("generation", int64_t{0}) + 1;
-    return impl_->commitPut(info, key, std::move(obj), WT::kModified, &old);
-  }
-  auto deleted = impl_->commitDelete(info, key, std::move(obj));
-  if (deleted.ok() && info.ref.resource == "customresourcedefinitions") {
-    // The CRD's objects go with it.
-    const std::string group = jsonString(*deleted, {"spec", "group"});
-    const std::string plural = jsonString(*deleted, {"spec", "names", "plural"});
-    for (const auto& ci : registry_.all()) {
-      if (!ci.crd || ci.ref.group != group || ci.ref.resource != plural) continue;
-      const std::string prefix = Impl::prefix(ci, "");
-      std::vector<std::pair<std::string, Json>> doomed;
-      for (auto o = impl_->objects.lower_bound(prefix); o != impl_->objects.end() && o->first.rfind(prefix, 0) == 0; ++o) {
-        doomed.emplace_back(o->first, o->second);
-      }
-      for (auto& [k, o] : doomed) (void)impl_->commitDelete(ci, k, std::move(o));
-      break;
-    }
-    registry_.removeCrd(name);
-  }
-  return deleted;
 }
 
 }  // namespace sdb::apimachinery

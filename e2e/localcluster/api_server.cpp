@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "e2e/apimachinery/managed_fields.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::localcluster {
@@ -21,16 +22,6 @@ HttpResponse json(int status, const Json& body, const std::string& contentType =
 }
 
 HttpResponse error(const kube::ApiError& e) { return json(e.httpCode ? e.httpCode : 500, kube::toStatusJson(e)); }
-
-HttpResponse errorOf(int code, const std::string& reason, const std::string& message);
-
-// kube-apiserver answers a body in a media type it does not decode with 415.
-HttpResponse bodyError(const Error& e) {
-  if (e.code == ErrorCode::kNotImplemented) {
-    return errorOf(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
-  }
-  return error(kube::badRequestError(e.message));
-}
 
 HttpResponse errorOf(int code, const std::string& reason, const std::string& message) {
   kube::ApiError e = kube::fromHttpResponse(code, "");
@@ -68,14 +59,16 @@ bool tokenMatches(const std::string& header, const std::string& token) {
 
 Result<Json> decodeBody(const HttpRequest& req) {
   const std::string ct = req.header("content-type");
-  if (ct.find("protobuf") != std::string::npos) return Error(ErrorCode::kNotImplemented, "protobuf");
   if (ct.find("yaml") != std::string::npos) return schema::yamlToJson(req.body);
   return parseJson(req.body, "request body");
 }
 
-kube::WriteOptions writeOptions(const HttpRequest& req) {
+// Writes other than apply without a fieldManager are recorded under the client's User-Agent up to
+// its first '/' ("kubectl", "OpenAPI-Generator"), as kube-apiserver records them.
+kube::WriteOptions writeOptions(const HttpRequest& req, bool apply = false) {
   kube::WriteOptions o;
   o.fieldManager = req.param("fieldManager");
+  if (o.fieldManager.empty() && !apply) o.fieldManager = apimachinery::managerFromUserAgent(req.header("user-agent"));
   o.dryRun = req.param("dryRun") == "All";
   o.fieldValidation = req.param("fieldValidation");
   return o;
@@ -213,17 +206,23 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *obj);
   }
   apimachinery::RequestContext ctx;
+  // Bodies are JSON or YAML; protobuf (which kubectl 1.33's typed generators send) is refused with
+  // 415, as a server that does not speak it answers, so the client falls back to JSON.
+  if ((m == "POST" || m == "PUT" || m == "PATCH") && req.header("content-type").find("protobuf") != std::string::npos) {
+    return errorOf(415, "UnsupportedMediaType",
+                   "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+  }
   if (m == "POST" && sub == "token" && info->tokenSubresource) {
     if (!options_.serviceAccountTokens) return errorOf(404, "NotFound", "the server could not find the requested resource");
     auto body = decodeBody(req);
-    if (!body.ok()) return bodyError(body.error());
+    if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto issued = options_.serviceAccountTokens->request(ns, name, *body);
     if (!issued.ok()) return error(issued.error());
     return json(201, *issued);
   }
   if (m == "POST" && name.empty()) {
     auto body = decodeBody(req);
-    if (!body.ok()) return bodyError(body.error());
+    if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto created = store_.create(ref, ns, std::move(*body), writeOptions(req), &ctx);
     if (!created.ok()) return error(created.error());
     HttpResponse r = json(201, *created);
@@ -232,7 +231,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
   }
   if (m == "PUT" && !name.empty()) {
     auto body = decodeBody(req);
-    if (!body.ok()) return bodyError(body.error());
+    if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto updated = store_.update(ref, ns, name, std::move(*body), writeOptions(req), sub, &ctx);
     if (!updated.ok()) return error(updated.error());
     HttpResponse r = json(200, *updated);
@@ -254,7 +253,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
       return errorOf(415, "UnsupportedMediaType", "the body of the request was in an unknown format");
     }
     kube::PatchOptions o;
-    static_cast<kube::WriteOptions&>(o) = writeOptions(req);
+    static_cast<kube::WriteOptions&>(o) = writeOptions(req, type == kube::PatchType::kApply);
     o.force = boolParam(req, "force");
     auto patched = store_.patch(ref, ns, name, type, body, o, sub, &ctx);
     if (!patched.ok()) return error(patched.error());
@@ -281,11 +280,23 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
         if (body->contains("gracePeriodSeconds") && (*body)["gracePeriodSeconds"].is_number_integer()) {
           o.gracePeriodSeconds = (*body)["gracePeriodSeconds"].get<int64_t>();
         }
+        // The older orphanDependents flag, which may not be combined with propagationPolicy.
+        if (body->contains("orphanDependents") && (*body)["orphanDependents"].is_boolean()) {
+          if (!o.propagationPolicy.empty()) {
+            return error(kube::invalidError("DeleteOptions", "meta.k8s.io", "",
+                                            {{"FieldValueInvalid", "Invalid value: \"" + o.propagationPolicy +
+                                                                       "\": orphanDependents and deletionPropagation cannot be both set",
+                                              "propagationPolicy"}}));
+          }
+          o.propagationPolicy = (*body)["orphanDependents"].get<bool>() ? "Orphan" : "Background";
+        }
       }
     }
-    auto deleted = store_.remove(ref, ns, name, o);
+    auto deleted = store_.remove(ref, ns, name, o, &ctx);
     if (!deleted.ok()) return error(deleted.error());
-    return json(200, *deleted);
+    HttpResponse r = json(200, *deleted);
+    addWarnings(r, ctx);
+    return r;
   }
   kube::ApiError e = kube::fromHttpResponse(405, "");
   e.message = "the server does not allow this method on the requested resource";

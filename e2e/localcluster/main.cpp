@@ -13,6 +13,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "e2e/apimachinery/garbage_collector.h"
 #include "e2e/apimachinery/store.h"
 #include "e2e/kubelet/node.h"
 #include "e2e/localcluster/api_server.h"
@@ -187,6 +188,8 @@ int main(int argc, char** argv) {
     std::cerr << "servicedb-localcluster: " << saTokens.error().message << "\n";
     return 1;
   }
+  apimachinery::GarbageCollector collector(**store);  // garbage collection and namespace termination
+  collector.start();
   localcluster::HttpsServer server;
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
@@ -242,5 +245,6 @@ int main(int argc, char** argv) {
   bridgeServer.stop();
   if (node) node->stop();
   server.stop();
+  collector.stop();
   return 0;
 }
