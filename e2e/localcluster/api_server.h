@@ -11,6 +11,7 @@
 #include "e2e/apimachinery/pod_logs.h"
 #include "e2e/apimachinery/service_account_tokens.h"
 #include "e2e/apimachinery/store.h"
+#include "e2e/localcluster/faults.h"
 #include "e2e/localcluster/http_server.h"
 
 namespace sdb::localcluster {
@@ -24,6 +25,7 @@ struct ApiServerOptions {
   std::string serverAddress;       // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   int bookmarkIntervalSeconds = 5;
   int defaultWatchTimeoutSeconds = 1800;
+  FaultInjector* faults = nullptr;  // faults on demand (faults.h); null: none, and no /admin/faults
 };
 
 class ApiServer {

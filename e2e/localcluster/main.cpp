@@ -1,8 +1,9 @@
 // servicedb-localcluster: the project's envtest and kind in one (e2e/README.md).
-//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1] [--node=false]
+//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1] [--fault-* ...] [--node=false]
 // Serves the Kubernetes API over HTTPS with a self-signed CA and a bearer token, keeps state in DIR,
 // runs pods on its node (e2e/kubelet; root only), writes DIR/kubeconfig once ready, and stops
-// cleanly on SIGTERM or SIGINT.
+// cleanly on SIGTERM or SIGINT. Faults on demand (faults.h) come from --fault-* flags and
+// POST /admin/faults.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <sstream>
+#include <tuple>
 
 #include "e2e/apimachinery/garbage_collector.h"
 #include "e2e/apimachinery/store.h"
@@ -113,11 +116,24 @@ int main(int argc, char** argv) {
   int port = 6443;
   bool fsync = false, runNode = true;
   kubelet::NodeOptions nodeOptions;
+  int watchHistory = 20000;
+  std::string errorRate = "0", throttleRate = "0", faultSeed;
+  int retryAfter = 1, latencyMs = 0, watchCut = 0;
+  std::string matchUserAgent, matchPath;
   cli::FlagSet flags("servicedb-localcluster");
   flags.addString("data-dir", &dataDir, "directory for state, certificates, token and kubeconfig (required)");
   flags.addString("address", &address, "address to listen on");
   flags.addInt("port", &port, "HTTPS port (0: any free port)");
   flags.addBool("fsync", &fsync, "fdatasync every write (survives power loss, not only kill -9)");
+  flags.addInt("watch-history", &watchHistory, "watch events kept for resuming; an older resourceVersion gets 410");
+  flags.addString("fault-error-rate", &errorRate, "fraction (0-1) of API requests answered 500 InternalError");
+  flags.addString("fault-429-rate", &throttleRate, "fraction (0-1) of API requests answered 429 with Retry-After");
+  flags.addInt("fault-retry-after-seconds", &retryAfter, "Retry-After of injected 429s");
+  flags.addInt("fault-latency-ms", &latencyMs, "latency added before each API request is handled");
+  flags.addInt("fault-watch-cut-seconds", &watchCut, "cut every watch after this many seconds, mid-line (0: never)");
+  flags.addString("fault-match-user-agent", &matchUserAgent, "fault only requests whose User-Agent contains this");
+  flags.addString("fault-match-path", &matchPath, "fault only requests whose path contains this");
+  flags.addString("fault-seed", &faultSeed, "seed of the fault dice, for repeatable runs (default: random)");
   flags.addBool("node", &runNode, "run pods on a local node (needs root; e2e/README.md)");
   flags.addString("operator-image", &nodeOptions.images.operatorImage, "image name (without tag) that runs build/bin/servicedb-operator");
   flags.addString("operator-binary", &nodeOptions.images.operatorBinary, "the operator binary (default: next to this program)");
@@ -129,6 +145,32 @@ int main(int argc, char** argv) {
   if (flags.helpRequested()) {
     std::cout << "Usage: servicedb-localcluster --data-dir DIR [flags]\n\n" << flags.usage();
     return 0;
+  }
+  // The flags go through the same validation as POST /admin/faults, so errors read alike.
+  Json faultJson = {{"retryAfterSeconds", retryAfter}, {"latencyMs", latencyMs}, {"watchCutSeconds", watchCut}};
+  for (auto [flag, key, text] : {std::tuple{"--fault-error-rate", "errorRate", errorRate},
+                                 std::tuple{"--fault-429-rate", "tooManyRequestsRate", throttleRate}}) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') {
+      std::cerr << "servicedb-localcluster: " << flag << ": not a number: \"" << text << "\"\n";
+      return 2;
+    }
+    faultJson[key] = v;
+  }
+  if (!matchUserAgent.empty()) faultJson["match"]["userAgent"] = matchUserAgent;
+  if (!matchPath.empty()) faultJson["match"]["path"] = matchPath;
+  auto faultSettings = localcluster::parseFaultSettings(faultJson);
+  if (!faultSettings.ok()) {
+    std::cerr << "servicedb-localcluster: --fault-*: " << faultSettings.error().message << "\n";
+    return 2;
+  }
+  uint64_t seed = std::random_device{}();
+  if (!faultSeed.empty()) seed = std::strtoull(faultSeed.c_str(), nullptr, 10);
+  localcluster::FaultInjector faults(*faultSettings, seed);
+  if (watchHistory < 1) {
+    std::cerr << "servicedb-localcluster: --watch-history: must be at least 1\n";
+    return 2;
   }
   if (dataDir.empty()) {
     std::cerr << "servicedb-localcluster: --data-dir is required\n";
@@ -172,6 +214,7 @@ int main(int argc, char** argv) {
   apimachinery::StoreOptions so;
   so.dataDir = (dir / "store").string();
   so.fsyncEveryWrite = fsync;
+  so.historyLimit = static_cast<size_t>(watchHistory);
   if (node) so.serviceCidrPrefix = node->slot().serviceCidrPrefix();
   auto store = apimachinery::Store::open(so);
   if (!store.ok()) {
@@ -193,11 +236,12 @@ int main(int argc, char** argv) {
   localcluster::HttpsServer server;
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
+  ao.faults = &faults;
   ao.serviceAccountTokens = saTokens->get();
   ao.podLogs = node.get();
   localcluster::ApiServer api(**store, ao);
-  // One JSON line per request (verb, path, query, code): the request log that benchmarks count API
-  // calls from. Identities come with the RBAC issue.
+  // One JSON line per request (verb, path, query, code, User-Agent): the request log that benchmarks
+  // and tests count API calls from. Identities come with the RBAC issue.
   std::mutex logMu;
   std::ofstream requestLog(dir / "requests.log", std::ios::app);
   auto handler = [&](const localcluster::HttpRequest& r) {
@@ -205,6 +249,7 @@ int main(int argc, char** argv) {
     Json line = {{"ts", formatRfc3339(std::chrono::system_clock::now())},
                  {"method", r.method}, {"path", r.path}, {"code", resp.status}};
     if (!r.query.empty()) line["query"] = r.query;
+    if (!r.header("user-agent").empty()) line["userAgent"] = r.header("user-agent");
     std::lock_guard<std::mutex> lock(logMu);
     requestLog << line.dump() << "\n";
     requestLog.flush();
