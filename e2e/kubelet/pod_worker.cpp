@@ -42,6 +42,12 @@ std::string hashOf(const Json& j) {
   return backup::crypto::toHex(d.data(), 8);
 }
 
+// A probe setting, or its default when unset or not positive (kube-apiserver's defaulting).
+int positiveOr(const Json& probe, const char* key, int fallback) {
+  const Json* v = jsonAt(probe, {key});
+  return v && v->is_number_integer() && v->get<int>() > 0 ? v->get<int>() : fallback;
+}
+
 int64_t graceOf(const Json& pod) {
   if (const Json* g = jsonAt(pod, {"metadata", "deletionGracePeriodSeconds"}); g && g->is_number_integer()) return g->get<int64_t>();
   if (const Json* g = jsonAt(pod, {"spec", "terminationGracePeriodSeconds"}); g && g->is_number_integer()) return g->get<int64_t>();
@@ -521,7 +527,7 @@ void PodWorker::probe(Container& c) {
       st.next = c.startedMono + std::chrono::seconds(p->value("initialDelaySeconds", 0));
     }
     if (now < st.next) return false;
-    st.next = now + std::chrono::seconds(std::max(1, p->value("periodSeconds", 10)));
+    st.next = now + std::chrono::seconds(positiveOr(*p, "periodSeconds", 10));
     return true;
   };
   const Json* startup = jsonAt(c.spec, {"startupProbe"});
@@ -534,7 +540,7 @@ void PodWorker::probe(Container& c) {
       auto r = runProbe(*startup, target);
       if (r.success) {
         c.started = true;
-      } else if (++c.startup.failures >= startup->value("failureThreshold", 3)) {
+      } else if (++c.startup.failures >= positiveOr(*startup, "failureThreshold", 3)) {
         node_.event(pod, "Warning", "Unhealthy", "Startup probe failed: " + r.message);
         stopContainer(c, std::chrono::seconds(graceOf(pod)), "Container " + c.name + " failed startup probe, will be restarted");
         c.restartAfterStop = true;
@@ -549,7 +555,7 @@ void PodWorker::probe(Container& c) {
       c.liveness.failures = 0;
     } else {
       node_.event(pod, "Warning", "Unhealthy", "Liveness probe failed: " + r.message);
-      if (++c.liveness.failures >= liveness->value("failureThreshold", 3)) {
+      if (++c.liveness.failures >= positiveOr(*liveness, "failureThreshold", 3)) {
         c.liveness.failures = 0;
         stopContainer(c, std::chrono::seconds(graceOf(pod)), "Container " + c.name + " failed liveness probe, will be restarted");
         c.restartAfterStop = restartPolicy() != "Never";
@@ -565,11 +571,11 @@ void PodWorker::probe(Container& c) {
     auto r = runProbe(*readiness, target);
     if (r.success) {
       c.readiness.failures = 0;
-      if (++c.readiness.successes >= readiness->value("successThreshold", 1)) c.ready = true;
+      if (++c.readiness.successes >= positiveOr(*readiness, "successThreshold", 1)) c.ready = true;
     } else {
       c.readiness.successes = 0;
       if (c.ready || c.readiness.failures == 0) node_.event(pod, "Warning", "Unhealthy", "Readiness probe failed: " + r.message);
-      if (++c.readiness.failures >= readiness->value("failureThreshold", 3)) c.ready = false;
+      if (++c.readiness.failures >= positiveOr(*readiness, "failureThreshold", 3)) c.ready = false;
     }
   }
 }

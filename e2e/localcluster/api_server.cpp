@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "e2e/apimachinery/managed_fields.h"
+#include "e2e/localcluster/protobuf_json.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::localcluster {
@@ -232,22 +233,33 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *obj);
   }
   apimachinery::RequestContext ctx;
-  // Bodies are JSON or YAML; protobuf (which kubectl 1.33's typed generators send) is refused with
-  // 415, as a server that does not speak it answers, so the client falls back to JSON.
+  // Bodies are JSON or YAML, or Kubernetes protobuf, which kubectl 1.32 and later send for typed
+  // `create` commands without falling back to JSON (protobuf_json.h decodes the kinds they create).
+  // A protobuf body we cannot read whole is refused with 415, never half-read.
+  HttpRequest decoded;
+  const HttpRequest* in = &req;
   if ((m == "POST" || m == "PUT" || m == "PATCH") && req.header("content-type").find("protobuf") != std::string::npos) {
-    return errorOf(415, "UnsupportedMediaType",
-                   "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+    auto json = m == "PATCH" ? Result<Json>(invalidArgument("a patch is never protobuf")) : protobufToJson(req.body);
+    if (!json.ok()) {
+      return errorOf(415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types include: application/json, "
+                     "application/yaml (protobuf: " + json.error().message + ")");
+    }
+    decoded = req;
+    decoded.body = json->dump();
+    decoded.headers["content-type"] = "application/json";
+    in = &decoded;
   }
   if (m == "POST" && sub == "token" && info->tokenSubresource) {
     if (!options_.serviceAccountTokens) return errorOf(404, "NotFound", "the server could not find the requested resource");
-    auto body = decodeBody(req);
+    auto body = decodeBody(*in);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto issued = options_.serviceAccountTokens->request(ns, name, *body);
     if (!issued.ok()) return error(issued.error());
     return json(201, *issued);
   }
   if (m == "POST" && name.empty()) {
-    auto body = decodeBody(req);
+    auto body = decodeBody(*in);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto created = store_.create(ref, ns, std::move(*body), writeOptions(req), &ctx);
     if (!created.ok()) return error(created.error());
@@ -256,7 +268,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return r;
   }
   if (m == "PUT" && !name.empty()) {
-    auto body = decodeBody(req);
+    auto body = decodeBody(*in);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto updated = store_.update(ref, ns, name, std::move(*body), writeOptions(req), sub, &ctx);
     if (!updated.ok()) return error(updated.error());
