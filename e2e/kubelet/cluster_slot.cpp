@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace sdb::kubelet {
 
@@ -76,7 +77,10 @@ Result<std::unique_ptr<ClusterSlot>> ClusterSlot::claim(const ClusterSlotOptions
     char* end = nullptr;
     const long n = std::strtol(text.c_str(), &end, 10);
     if (text.empty() || *end != '\0' || n < 0 || n >= options.slots) return ioError(slotFile.string() + ": not a slot number: " + text);
-    fd = tryLock(lockDir, static_cast<int>(n));
+    for (int attempt = 0; attempt < 50 && fd < 0; ++attempt) {
+      fd = tryLock(lockDir, static_cast<int>(n));
+      if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     if (fd < 0) {
       return Error(ErrorCode::kFailedPrecondition,
                    "slot " + text + " of this data dir (" + slotFile.string() + ") is held by another running local cluster (" +
@@ -103,6 +107,18 @@ Result<std::unique_ptr<ClusterSlot>> ClusterSlot::claim(const ClusterSlotOptions
     return wrote.error();
   }
   return std::unique_ptr<ClusterSlot>(new ClusterSlot(chosen, fd));
+}
+
+Result<std::unique_ptr<ClusterSlot>> ClusterSlot::lock(const std::string& lockDir, int number, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const int fd = tryLock(lockDir, number);
+    if (fd >= 0) return std::unique_ptr<ClusterSlot>(new ClusterSlot(number, fd));
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Error(ErrorCode::kTimeout, "slot " + std::to_string(number) + " is still held by a running local cluster");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 ClusterSlot::~ClusterSlot() {

@@ -10,12 +10,14 @@
 // DATA/node/slot, so a restart on the same data dir takes the same slot and its Services keep their
 // addresses; slot-N.owner names the data dir, so new clusters leave slots of stopped ones alone while
 // those data dirs exist. Whoever holds slot N's lock may remove anything named for slot N: its owner
-// is dead.
+// is dead. A restart on the same data dir waits a few seconds for the lock (the dead cluster's
+// watchdog may hold it while it cleans up).
 //
 // Contract: claim() is safe against concurrent claims by other processes. The object releases the
 // lock when destroyed. Accessors are const and thread-safe.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -32,6 +34,8 @@ struct ClusterSlotOptions {
 class ClusterSlot {
  public:
   static Result<std::unique_ptr<ClusterSlot>> claim(const ClusterSlotOptions& options);
+  // Slot `number`'s lock, waiting up to `timeout` (the watchdog cleaning up after a dead cluster).
+  static Result<std::unique_ptr<ClusterSlot>> lock(const std::string& lockDir, int number, std::chrono::milliseconds timeout);
   ~ClusterSlot();
   ClusterSlot(const ClusterSlot&) = delete;
   ClusterSlot& operator=(const ClusterSlot&) = delete;

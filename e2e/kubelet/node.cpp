@@ -1,8 +1,12 @@
 #include "e2e/kubelet/node.h"
 
+#include <fcntl.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -58,6 +62,7 @@ Result<std::unique_ptr<Node>> Node::prepare(NodeOptions options) {
   }
   if (options.containerInitPath.empty()) options.containerInitPath = siblingOfExecutable("servicedb-container-init");
   if (options.images.operatorBinary.empty()) options.images.operatorBinary = siblingOfExecutable("servicedb-operator");
+  if (options.watchdogPath.empty()) options.watchdogPath = siblingOfExecutable("servicedb-node-watchdog");
   if (::access(options.containerInitPath.c_str(), X_OK) != 0) {
     return Error(ErrorCode::kNotFound, options.containerInitPath + " is missing (build the servicedb-container-init target)");
   }
@@ -74,9 +79,38 @@ Result<std::unique_ptr<Node>> Node::prepare(NodeOptions options) {
   node->nodeDir_ = (fs::absolute(node->options_.dataDir) / "node").string();
   node->network_ = std::make_unique<NodeNetwork>(*node->slot_);
   SDB_TRY(node->network_->setUp());
+  SDB_TRY(node->startWatchdog());
   node->hostPasswd_ = readFile("/etc/passwd");
   node->hostGroup_ = readFile("/etc/group");
   return node;
+}
+
+Status Node::startWatchdog() {
+  if (::access(options_.watchdogPath.c_str(), X_OK) != 0) {
+    return Error(ErrorCode::kNotFound, options_.watchdogPath + " is missing (build the servicedb-node-watchdog target)");
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ioError("pipe: " + std::string(std::strerror(errno)));
+  const std::string path = options_.watchdogPath, lockDir = options_.lockDir, slot = std::to_string(slot_->number());
+  char* argv[] = {const_cast<char*>("servicedb-node-watchdog"), const_cast<char*>("--lock-dir"), const_cast<char*>(lockDir.c_str()),
+                  const_cast<char*>("--slot"), const_cast<char*>(slot.c_str()), nullptr};
+  char* envp[] = {const_cast<char*>("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[0], 3);
+    ::close_range(4, ~0U, 0);
+    resetSignalsInChild();
+    ::execve(path.c_str(), argv, envp);
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  if (pid < 0) {
+    ::close(fds[1]);
+    return ioError("fork: " + std::string(std::strerror(errno)));
+  }
+  watchdogPipe_ = fds[1];
+  watchdog_ = pid;
+  return okStatus();
 }
 
 Status Node::start(apimachinery::Store& store, const apimachinery::ServiceAccountTokens& tokens, int apiPort, std::string caPem) {
@@ -130,11 +164,45 @@ Status Node::start(apimachinery::Store& store, const apimachinery::ServiceAccoun
   for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get()}) {
     if (!i->waitForSync(std::chrono::seconds(10))) return Error(ErrorCode::kTimeout, "the node's informers did not sync");
   }
+  markPodsNotReady("the local node (re)started; its pods are starting again");
   publishNetwork();
   proxy_ = std::thread([this] { proxyLoop(); });
   pods_->start();
   started_ = true;
   return okStatus();
+}
+
+void Node::markPodsNotReady(const std::string& message) {
+  // As the node lifecycle controller does for a node that was away: pods bound here are not ready
+  // until their worker says otherwise, so nobody (kubectl wait, Services) trusts a stale status.
+  auto pods = store_->list(res::kPods, "", {});
+  if (!pods.ok()) return;
+  const std::string now = formatRfc3339(clock().now());
+  for (const auto& pod : (*pods)["items"]) {
+    if (jsonString(pod, {"spec", "nodeName"}) != options_.nodeName) continue;
+    const std::string phase = jsonString(pod, {"status", "phase"});
+    if (phase == "Succeeded" || phase == "Failed") continue;
+    Json status = pod.value("status", Json::object());
+    bool changed = false;
+    if (!status.contains("conditions") || !status["conditions"].is_array()) status["conditions"] = Json::array();
+    for (auto& c : status["conditions"]) {
+      const std::string type = jsonString(c, {"type"});
+      if ((type == "Ready" || type == "ContainersReady") && jsonString(c, {"status"}) == "True") {
+        c = {{"type", type}, {"status", "False"}, {"reason", "NodeRestarted"}, {"message", message},
+             {"lastProbeTime", nullptr}, {"lastTransitionTime", now}};
+        changed = true;
+      }
+    }
+    if (status.contains("containerStatuses") && status["containerStatuses"].is_array()) {
+      for (auto& cs : status["containerStatuses"]) {
+        if (cs.is_object() && cs.value("ready", false)) {
+          cs["ready"] = false;
+          changed = true;
+        }
+      }
+    }
+    if (changed) (void)writeStatus(pod, status);
+  }
 }
 
 Status Node::ensureClusterObjects(int apiPort) {
@@ -238,6 +306,12 @@ void Node::stop() {
   if (events_) events_->stop(std::chrono::seconds(2));
   runtime_.reset();
   if (network_) (void)network_->tearDown();
+  if (watchdogPipe_ >= 0) {
+    (void)!::write(watchdogPipe_, "q", 1);
+    ::close(watchdogPipe_);
+    watchdogPipe_ = -1;
+    ::waitpid(watchdog_, nullptr, 0);
+  }
 }
 
 void Node::onPod(const Json& pod) {

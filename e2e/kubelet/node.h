@@ -10,6 +10,8 @@
 // - It serves pods/log (apimachinery/pod_logs.h).
 // - stop() stops every pod (grace capped by timings.shutdownGrace), and removes every namespace,
 //   link, route and nftables table of the slot; pods stay in the store and start again next time.
+// - If the process dies without stop() (kill -9), servicedb-node-watchdog, started by prepare(),
+//   removes all of that, processes included.
 //
 // Contract: thread-safe. Call stop() before destroying; the store and the token issuer passed to
 // start() outlive the node.
@@ -46,6 +48,7 @@ struct NodeOptions {
   ImageTableOptions images;             // operatorBinary default: servicedb-operator next to the executable
   NodeTimings timings;
   std::string lockDir = "/run/servicedb-localcluster";
+  std::string watchdogPath;             // default: servicedb-node-watchdog next to the executable
 };
 
 class Node final : public NodeServices, public apimachinery::PodLogSource {
@@ -97,6 +100,8 @@ class Node final : public NodeServices, public apimachinery::PodLogSource {
   void proxyLoop();
   void publishNetwork();
   Status ensureClusterObjects(int apiPort);
+  Status startWatchdog();
+  void markPodsNotReady(const std::string& message);
   std::shared_ptr<PodWorker> workerFor(const std::string& uid);
 
   NodeOptions options_;
@@ -123,6 +128,8 @@ class Node final : public NodeServices, public apimachinery::PodLogSource {
   std::atomic<bool> stopping_{false};
   bool started_ = false, stopped_ = false;
   std::thread proxy_;
+  int watchdogPipe_ = -1;  // write end; closing it (even by dying) wakes the watchdog
+  pid_t watchdog_ = 0;
 };
 
 }  // namespace sdb::kubelet

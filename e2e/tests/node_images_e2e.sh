@@ -29,7 +29,7 @@ spec: {selector: {app: redis}, ports: [{port: 6379, targetPort: redis}]}
 YAML"
 check "it becomes Ready (tcpSocket probe)" wait_ready redis-0 60s
 rsvc=$(k get svc redis -o jsonpath='{.spec.clusterIP}')
-check_eq "PING through the clusterIP from the host" "PONG" redis-cli -h "$rsvc" ping
+check_eq "PING through the clusterIP from the host" "PONG" retry redis-cli -h "$rsvc" ping
 check_eq "the args reached redis-server" "appendonly yes" bash -c "redis-cli -h $rsvc config get appendonly | tr '\n' ' ' | sed 's/ \$//'"
 check_eq "it runs as the image's redis user (999), not root" "999" bash -c \
   "ps -o uid= -p \$(ip netns pids \$(ip netns list | awk '{print \$1}' | grep -- '\.redis-0\$') | head -1) | tr -d ' '"

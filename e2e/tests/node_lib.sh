@@ -70,3 +70,9 @@ YAML
 claim() {  # claim NAME
   printf 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: %s}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n' "$1"
 }
+
+# Services follow readiness a moment after it is reported (as kube-proxy does): connections retry.
+retry() {  # retry COMMAND...: up to 5 s
+  for _ in $(seq 1 25); do "$@" 2>/dev/null && return 0; sleep 0.2; done
+  "$@"
+}

@@ -51,7 +51,7 @@ check "the Secret volume's key is root-owned and group-readable (fsGroup)" bash 
    [ \"\$(stat -c '%a %u %g' \$dir/tls.key)\" = '640 0 999' ]"
 svc=$(k get svc pg -o jsonpath='{.spec.clusterIP}')
 check "the clusterIP is in the cluster's range" bash -c "[[ $svc == 198.19.$(slot).* ]]"
-check "psql from the host through the clusterIP (TLS required)" bash -c \
+check "psql from the host through the clusterIP (TLS required)" retry bash -c \
   "PGPASSWORD=e2e-secret-pw psql 'host=$svc user=postgres sslmode=require' -Atc 'create table kept(v text); insert into kept values (\$\$before\$\$)'"
 check_eq "the server sees the host at the bridge address" "$(bridge_ip)" bash -c \
   "PGPASSWORD=e2e-secret-pw psql 'host=$svc user=postgres sslmode=require' -Atc 'select host(inet_client_addr())'"
@@ -123,7 +123,7 @@ check "none of its processes remain ($pids)" bash -c "for p in $pids; do ps -p \
 check "nor its network namespace" bash -c "! ip netns list | grep -q -- '\.pg-0$'"
 check "a new pg-0 on the same claim" bash -c "$(declare -f postgres_pod tls_pod); tls_pod pg-0 yes | kubectl apply -f -"
 check "becomes Ready" wait_ready pg-0 90s
-check_eq "with the same data" "before" bash -c "PGPASSWORD=e2e-secret-pw psql 'host=$svc user=postgres sslmode=require' -Atc 'select v from kept' 2>/dev/null || PGPASSWORD=e2e-secret-pw psql 'host=$(k get pod pg-0 -o jsonpath='{.status.podIP}') user=postgres sslmode=require' -Atc 'select v from kept'"
+check_eq "with the same data" "before" retry bash -c "PGPASSWORD=e2e-secret-pw psql 'host=$svc user=postgres sslmode=require' -Atc 'select v from kept' 2>/dev/null || PGPASSWORD=e2e-secret-pw psql 'host=$(k get pod pg-0 -o jsonpath='{.status.podIP}') user=postgres sslmode=require' -Atc 'select v from kept'"
 
 # kubectl logs -f follows a container until it ends.
 check "a pod that counts" bash -c "kubectl run counter --image=postgres:15 --restart=Never --command -- sh -c 'for i in 1 2 3 4 5; do echo line \$i; sleep 0.3; done'"
