@@ -96,4 +96,28 @@ check "the psql pod" bash -c "kubectl run once --image=postgres:15 --restart=Nev
 check "completes (Succeeded, exit code 0)" wait_phase once Succeeded 60
 check_eq "its logs are readable after it ended" "42" kubectl logs once
 check_eq "Completed in kubectl get" "Completed" bash -c "kubectl get pod once --no-headers | awk '{print \$3}'"
+
+# Init containers run first, one by one; their work is there for the containers.
+check "a pod with two init containers and an emptyDir" bash -c "kubectl apply -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: inits}
+spec:
+  initContainers:
+  - {name: first, image: postgres:15, command: [sh, -c, 'sleep 1; echo one > /work/steps'], volumeMounts: [{name: work, mountPath: /work}]}
+  - {name: second, image: postgres:15, command: [sh, -c, 'echo two >> /work/steps'], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - {name: main, image: postgres:15, workingDir: /work, command: [sh, -c, 'cat steps; echo cwd=\$(pwd); sleep 600'], volumeMounts: [{name: work, mountPath: /work}]}
+  volumes: [{name: work, emptyDir: {}}]
+YAML"
+check "kubectl shows it initializing (Init:0/2)" bash -c "for i in \$(seq 1 25); do kubectl get pod inits --no-headers | grep -q 'Init:0/2' && exit 0; sleep 0.1; done; exit 1"
+check "then Running" wait_ready inits 60s
+check_eq "the containers saw the init containers' work, in order, in their workingDir" "one two cwd=/work" bash -c "kubectl logs inits | tr '\n' ' ' | sed 's/ \$//'"
+check_eq "both init containers completed" "Completed Completed" k get pod inits -o jsonpath='{.status.initContainerStatuses[*].state.terminated.reason}'
+
+# A container that keeps failing backs off.
+check "a container that exits 1 at once" bash -c "kubectl run crasher --image=postgres:15 --command -- sh -c 'echo failing; exit 1'"
+check "waits in CrashLoopBackOff after its first restart" wait_waiting_reason crasher CrashLoopBackOff 30
+check "with the back-off in its message" bash -c "kubectl get pod crasher -o jsonpath='{.status.containerStatuses[0].state.waiting.message}' | grep -q '^back-off 10s restarting failed container=crasher pod=crasher_default('"
+check_eq "and its last exit recorded" "1 Error" bash -c "kubectl get pod crasher -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode} {.status.containerStatuses[0].lastState.terminated.reason}'"
 echo "$pass passed, 0 failed"
