@@ -82,31 +82,40 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
   auto enc = Encryptor::start(req.key, {req.keyId, req.backupId, req.chunkSize}, CryptoRandom::instance(),
                               [&](const uint8_t* d, size_t n) { return writer.write(d, n); });
   if (!enc.ok()) return enc.error();
-  auto child = spawn(req.dumpCommand, /*toChild=*/false);
-  if (!child.ok()) return child.error();
-  std::vector<uint8_t> buf(kReadBuffer);
-  Status streamed = okStatus();
-  while (true) {
-    ssize_t n = ::read(child->fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      streamed = ioError(std::string("reading the dump: ") + std::strerror(errno));
-      break;
-    }
-    if (n == 0) break;
-    streamed = enc->write(buf.data(), static_cast<size_t>(n));
-    if (!streamed.ok()) break;
-  }
-  close(child->fd);
-  if (!streamed.ok()) kill(child->pid, SIGKILL);
-  const int code = reap(child->pid);
   auto fail = [&](const Error& e) -> Result<Json> {
     writer.abort();
     (void)appendAccessLog(dest, req.target, "write", req.backupId, req.actor, "failed", {{"error", e.message}});
     return e;
   };
-  if (!streamed.ok()) return fail(streamed.error());
-  if (code != 0) return fail(ioError(req.dumpCommand[0] + " exited with " + std::to_string(code)));
+  std::string tool;
+  if (req.source != nullptr) {
+    tool = req.source->tool();
+    Status produced = req.source->run([&](const uint8_t* d, size_t n) { return enc->write(d, n); });
+    if (!produced.ok()) return fail(produced.error());
+  } else {
+    if (req.dumpCommand.empty()) return fail(invalidArgument("no dump command or source"));
+    tool = req.dumpCommand[0];
+    auto child = spawn(req.dumpCommand, /*toChild=*/false);
+    if (!child.ok()) return fail(child.error());
+    std::vector<uint8_t> buf(kReadBuffer);
+    Status streamed = okStatus();
+    while (true) {
+      ssize_t n = ::read(child->fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        streamed = ioError(std::string("reading the dump: ") + std::strerror(errno));
+        break;
+      }
+      if (n == 0) break;
+      streamed = enc->write(buf.data(), static_cast<size_t>(n));
+      if (!streamed.ok()) break;
+    }
+    close(child->fd);
+    if (!streamed.ok()) kill(child->pid, SIGKILL);
+    const int code = reap(child->pid);
+    if (!streamed.ok()) return fail(streamed.error());
+    if (code != 0) return fail(ioError(req.dumpCommand[0] + " exited with " + std::to_string(code)));
+  }
   auto summary = enc->finish();
   if (!summary.ok()) return fail(summary.error());
   if (auto c = writer.commit(); !c.ok()) return fail(c.error());
@@ -122,7 +131,8 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
                    {"chunks", summary->chunks},
                    {"digest", summary->digest},
                    {"keyId", req.keyId},
-                   {"tools", "servicedb-operator " SERVICEDB_VERSION "; " + req.dumpCommand[0]}};
+                   {"tools", "servicedb-operator " SERVICEDB_VERSION "; " + tool}};
+  if (!req.dumpKind.empty()) manifest["dumpKind"] = req.dumpKind;
   manifest = signManifest(manifest, enc->manifestKey());
   auto mw = dest.create(manifestPath(req.target, req.backupId));
   if (!mw.ok()) return mw.error();
@@ -170,7 +180,8 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
   if (!in.ok()) return fail(in.error());
 
   Child child;
-  if (!req.verifyOnly) {
+  RestoreTarget* target = req.verifyOnly ? nullptr : req.into;
+  if (!req.verifyOnly && target == nullptr) {
     auto c = spawn(req.restoreCommand, /*toChild=*/true);
     if (!c.ok()) return fail(c.error());
     child = *c;
@@ -182,6 +193,7 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
         return it->second;
       },
       [&](const uint8_t* d, size_t n) -> Status {
+        if (target != nullptr) return target->write(d, n);
         if (child.pid < 0) return okStatus();
         while (n > 0) {
           ssize_t w = ::write(child.fd, d, n);
@@ -193,6 +205,10 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
         return okStatus();
       });
   auto abortChild = [&] {
+    if (target != nullptr) {
+      target->abort();
+      target = nullptr;
+    }
     if (child.pid > 0) {
       kill(child.pid, SIGKILL);  // before EOF: a single-transaction restore rolls back
       close(child.fd);
@@ -225,6 +241,12 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
   if (manifest->value("digest", "") != summary->digest) {
     abortChild();
     return fail(Error(ErrorCode::kFailedPrecondition, "manifest digest does not match the stream"));
+  }
+  if (target != nullptr) {
+    if (auto c = target->commit(); !c.ok()) {
+      target->abort();
+      return fail(c.error().wrap("committing the restore into " + target->name()));
+    }
   }
   if (child.pid > 0) {
     close(child.fd);

@@ -99,6 +99,10 @@ class Engine {
   // `role`, or NotFound if none does.
   virtual Result<size_t> whichPasswordWorks(const ServiceIdentity& id, const std::string& role,
                                             const std::vector<std::string>& candidates) = 0;
+
+  // The credential slots this engine has, so a controller generates, stores and rotates exactly
+  // these without engine-specific branches. PostgreSQL: app and migration; Redis: app only.
+  virtual std::vector<std::string> credentialSlots() const { return {"app", "migration"}; }
 };
 
 }  // namespace sdb::engines

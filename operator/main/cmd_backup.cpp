@@ -2,7 +2,7 @@
 //
 // Connection settings come from the environment, as the Job's pod gets them from Secrets:
 // PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT (libpq and pg_dump read
-// them natively). Keys come from a mounted Secret directory: one file per key id. S3 credentials come
+// them natively); Redis: REDIS_* (backup_redis.h). Keys come from a mounted Secret directory: one file per key id. S3 credentials come
 // from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. No secret is ever a flag or a log line.
 #include <libpq-fe.h>
 #include <signal.h>
@@ -16,6 +16,7 @@
 
 #include "operator/backup/runner.h"
 #include "operator/core/clock.h"
+#include "operator/main/backup_redis.h"
 #include "operator/main/cmd_backup_mongo.h"
 #include "operator/main/commands.h"
 #include "operator/main/flags.h"
@@ -29,7 +30,7 @@ struct Common {
   std::string engine = "postgres", target, destination, keysDir, keyId, backupId, actor;
   backup::S3Options s3;
   void add(FlagSet& f) {
-    f.addString("engine", &engine, "postgres or mongodb (redis: see docs/backup-format.md)");
+    f.addString("engine", &engine, "postgres, redis or mongodb (see docs/backup-format.md, \"Dump kinds\")");
     f.addString("target", &target, "the ServiceDatabase as NAMESPACE/NAME (required)");
     f.addString("destination", &destination, "dir:/path, /path or s3://bucket/prefix (required)");
     f.addString("s3-endpoint", &s3.endpoint, "S3 endpoint URL (empty: AWS)");
@@ -41,8 +42,8 @@ struct Common {
     if (target.empty() || target.find('/') == std::string::npos) return "--target: want NAMESPACE/NAME";
     if (destination.empty()) return "--destination is required";
     if (keysDir.empty()) return "--keys-dir is required";
-    if (engine != "postgres" && engine != "mongodb")
-      return "--engine: unsupported value \"" + engine + "\": supported values: postgres, mongodb";
+    if (engine != "postgres" && engine != "redis" && engine != "mongodb")
+      return "--engine: unsupported value \"" + engine + "\": supported values: postgres, redis, mongodb";
     return "";
   }
   std::string actorName() const {
@@ -137,6 +138,8 @@ int runBackupCommand(const std::vector<std::string>& args) {
   flags.addString("backup-id", &c.backupId, "id of this backup (default: time-sortable, generated)");
   flags.addString("database", &database, "database to dump (default: $PGDATABASE, or the database of $MONGODB_URI)");
   flags.addInt("chunk-kib", &chunkKiB, "encryption chunk size in KiB");
+  RedisBackupFlags redis;
+  redis.addBackupFlags(flags);
   if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
   if (flags.helpRequested()) {
     std::cout << "Usage: servicedb-operator backup [flags]\n\nStreams a dump through AES-256-GCM to a destination.\n\n" << flags.usage();
@@ -152,7 +155,7 @@ int runBackupCommand(const std::vector<std::string>& args) {
   if (!keys->count(c.keyId)) return usage(invalidArgument("--key-id: no key \"" + c.keyId + "\" in " + c.keysDir));
   auto dest = backup::Destination::parse(c.destination, c.s3);
   if (!dest.ok()) return usage(dest.error());
-  if (c.engine == "mongodb") {
+  if (c.engine == "redis" || c.engine == "mongodb") {
     backup::BackupRequest req;
     req.target = c.target;
     req.backupId = c.backupId.empty() ? backup::newBackupId(std::chrono::system_clock::now(), CryptoRandom::instance()) : c.backupId;
@@ -160,6 +163,7 @@ int runBackupCommand(const std::vector<std::string>& args) {
     req.key = keys->at(c.keyId);
     req.chunkSize = static_cast<size_t>(chunkKiB) * 1024;
     req.actor = c.actorName();
+    if (c.engine == "redis") return runRedisBackup(req, redis, **dest);
     return runMongoBackup(std::move(req), database, **dest);
   }
   if (database.empty() && std::getenv("PGDATABASE")) database = std::getenv("PGDATABASE");
@@ -206,6 +210,8 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   flags.addString("into", &into, "a NEW database to restore into; it is dropped again if anything fails");
   flags.addString("owner", &owner, "role that owns the new database and the restored objects");
   flags.addString("maintenance-database", &maintenanceDb, "database to connect to for CREATE/DROP DATABASE");
+  RedisBackupFlags redis;
+  redis.addRestoreFlags(flags);
   std::string sourceDatabase;
   flags.addString("source-database", &sourceDatabase,
                   "mongodb: the database the backup was taken of (default: the name derived from --target)");
@@ -216,7 +222,8 @@ int runRestoreCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (auto v = c.validate(); !v.empty()) return usage(invalidArgument(v));
-  if (!verifyOnly && into.empty()) return usage(invalidArgument("--into is required unless --verify-only"));
+  if (c.engine == "postgres" && !verifyOnly && into.empty())
+    return usage(invalidArgument("--into is required unless --verify-only"));
   auto keys = loadKeys(c.keysDir);
   if (!keys.ok()) return usage(keys.error());
   auto dest = backup::Destination::parse(c.destination, c.s3);
@@ -227,6 +234,7 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   req.keys = *keys;
   req.verifyOnly = verifyOnly;
   req.actor = c.actorName();
+  if (c.engine == "redis") return runRedisRestore(req, redis, **dest);
   if (!verifyOnly && c.engine == "mongodb") return runMongoRestore(std::move(req), sourceDatabase, into, **dest);
   if (!verifyOnly) {
     Status created = owner.empty() ? execSql(maintenanceDb, "CREATE DATABASE %I", {into})

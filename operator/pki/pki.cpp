@@ -124,7 +124,8 @@ Result<KeyPair> issueServerCert(const KeyPair& ca, const ServerCertOptions& opti
   if (san.empty()) return invalidArgument("a server certificate needs at least one DNS name or IP address");
   if (!addExt(cert->get(), caCert->get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !addExt(cert->get(), caCert->get(), NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
-      !addExt(cert->get(), caCert->get(), NID_ext_key_usage, "serverAuth") ||
+      !addExt(cert->get(), caCert->get(), NID_ext_key_usage,
+              options.clientAuth ? "serverAuth,clientAuth" : "serverAuth") ||
       !addExt(cert->get(), caCert->get(), NID_subject_alt_name, san) ||
       !addExt(cert->get(), caCert->get(), NID_authority_key_identifier, "keyid:always")) {
     return sslError("server certificate extensions");

@@ -31,6 +31,7 @@ struct ServerCertOptions {
   std::vector<std::string> ipAddresses;
   std::chrono::seconds validity = std::chrono::hours(24 * 90);
   std::chrono::system_clock::time_point notBefore = std::chrono::system_clock::now();
+  bool clientAuth = false;  // also valid as a TLS client certificate (extendedKeyUsage clientAuth)
 };
 
 Result<KeyPair> createCa(const CaOptions& options);
