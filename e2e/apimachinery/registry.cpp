@@ -36,6 +36,7 @@ Registry::Registry() {
       builtin(kEndpoints, "endpoints", {"ep"}, {}, false, false),
       builtin(kServiceAccounts, "serviceaccount", {"sa"}, {}, false, false),
       builtin(kPods, "pod", {"po"}, {"all"}, true, true),
+      builtin(kNodes, "node", {"no"}, {}, true, true),
       builtin(kPersistentVolumeClaims, "persistentvolumeclaim", {"pvc"}, {}, true, true),
       builtin(kEvents, "event", {"ev"}, {}, false, false),
       builtin(kStatefulSets, "statefulset", {"sts"}, {"all"}, true, true),

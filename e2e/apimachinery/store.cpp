@@ -32,10 +32,17 @@ std::string Store::Impl::newUid() {
 }
 
 std::string Store::Impl::allocateClusterIp() {
+  const bool slash24 = std::count(options.serviceCidrPrefix.begin(), options.serviceCidrPrefix.end(), '.') == 3;
   for (int attempt = 0; attempt < 70000; ++attempt) {
-    auto b = random->bytes(2).valueOr(std::vector<uint8_t>{0, 1});
-    if ((b[0] == 0 && b[1] == 0) || (b[0] == 255 && b[1] == 255)) continue;
-    std::string ip = options.serviceCidrPrefix + std::to_string(b[0]) + "." + std::to_string(b[1]);
+    auto b = random->bytes(2).valueOr(std::vector<uint8_t>{0, 2});
+    std::string ip;
+    if (slash24) {
+      if (b[1] <= 1 || b[1] == 255) continue;
+      ip = options.serviceCidrPrefix + std::to_string(b[1]);
+    } else {
+      if ((b[0] == 0 && b[1] <= 1) || (b[0] == 255 && b[1] == 255)) continue;
+      ip = options.serviceCidrPrefix + std::to_string(b[0]) + "." + std::to_string(b[1]);
+    }
     if (usedClusterIps.insert(ip).second) return ip;
   }
   return "";

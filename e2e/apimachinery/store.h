@@ -13,6 +13,8 @@
 //   propagationPolicy Background, Foreground (finalizer foregroundDeletion, blockOwnerDeletion) and
 //   Orphan (finalizer orphan), carried out by collectGarbage(); namespaces terminate (phase
 //   Terminating, no new content, contents deleted, then the namespace);
+// - pods bound to a node are deleted gracefully (deletionTimestamp = now + grace; the node deletes
+//   them with grace 0 once their containers have stopped);
 // - custom resources are pruned, defaulted and validated against their CRD's structural schema
 //   (422 Invalid with field causes); fieldValidation Strict|Warn|Ignore; dryRun=All;
 // - CRDs register their resources and get Established and NamesAccepted;
@@ -35,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +54,9 @@ struct StoreOptions {
   bool fsyncEveryWrite = false;        // fdatasync per write (survives power loss, not only kill -9)
   size_t historyLimit = 20000;         // watch events kept for resuming; older RVs get 410
   size_t watcherCapacity = 100000;     // events queued per watcher before it is dropped
-  std::string serviceCidrPrefix = "198.19.";  // ClusterIPs: 198.19.0.1 - 198.19.255.254
+  // ClusterIPs: "198.19." allocates 198.19.0.2 - 198.19.255.254, "198.19.7." 198.19.7.2 - 198.19.7.254.
+  // The range's first address (.0.1 or .1) is left for the `kubernetes` Service, as kube-apiserver does.
+  std::string serviceCidrPrefix = "198.19.";
   Clock* clock = nullptr;              // default: SystemClock
   Random* random = nullptr;            // default: CryptoRandom
 };

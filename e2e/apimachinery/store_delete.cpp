@@ -76,6 +76,9 @@ KResult<Json> Store::Impl::removeLocked(const ResourceInfo& info, const std::str
                                    ", ResourceVersion in object meta: " + rv);
   }
   if (opts.dryRun) return obj;
+  if (info.ref.group.empty() && info.ref.resource == "pods") {
+    if (auto graceful = gracefulPodDeletion(info, key, obj, opts)) return std::move(*graceful);
+  }
 
   // The garbage collector's finalizers, as the request's policy (or else the object's existing
   // ones, or else the kind's default) asks for them.
@@ -147,6 +150,32 @@ KResult<Json> Store::Impl::removeLocked(const ResourceInfo& info, const std::str
     registry->removeCrd(name);
   }
   return deleted;
+}
+
+// Pods bound to a node end gracefully, as kube-apiserver does: a delete sets deletionTimestamp to
+// now + the grace period (the request's, else spec.terminationGracePeriodSeconds, else 30 s) and
+// deletionGracePeriodSeconds; the node stops the containers and then deletes the object with grace 0.
+// A second delete may only shorten the grace. Unbound pods, finished pods and grace 0 go at once.
+std::optional<KResult<Json>> Store::Impl::gracefulPodDeletion(const ResourceInfo& info, const std::string& key, const Json& obj,
+                                                              const kube::DeleteOptions& opts) {
+  const std::string phase = jsonString(obj, {"status", "phase"});
+  if (jsonString(obj, {"spec", "nodeName"}).empty() || phase == "Succeeded" || phase == "Failed") return std::nullopt;
+  int64_t grace = 30;
+  if (const Json* g = jsonAt(obj, {"spec", "terminationGracePeriodSeconds"}); g && g->is_number_integer()) grace = g->get<int64_t>();
+  if (opts.gracePeriodSeconds && *opts.gracePeriodSeconds >= 0) grace = *opts.gracePeriodSeconds;
+  if (grace <= 0) return std::nullopt;
+  const auto deadline = clock->now() + std::chrono::seconds(grace);
+  Json next = obj;
+  Json& meta = next["metadata"];
+  if (meta.contains("deletionTimestamp")) {
+    std::chrono::system_clock::time_point current;
+    if (parseRfc3339(meta["deletionTimestamp"].get<std::string>(), &current) && current <= deadline) return KResult<Json>(obj);
+  } else if (info.hasSpec) {
+    meta["generation"] = meta.value("generation", int64_t{0}) + 1;
+  }
+  meta["deletionTimestamp"] = formatRfc3339(deadline);
+  meta["deletionGracePeriodSeconds"] = grace;
+  return commitPut(info, key, std::move(next), WT::kModified, &obj);
 }
 
 }  // namespace sdb::apimachinery

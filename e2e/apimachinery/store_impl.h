@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "e2e/apimachinery/managed_fields.h"
@@ -71,6 +72,9 @@ struct Store::Impl {
   // default).
   kube::KResult<Json> removeLocked(const ResourceInfo& info, const std::string& key, const kube::DeleteOptions& opts,
                                    RequestContext* ctx);
+  // A pod bound to a node: the graceful first half of its deletion; nullopt when it goes at once.
+  std::optional<kube::KResult<Json>> gracefulPodDeletion(const ResourceInfo& info, const std::string& key, const Json& obj,
+                                                         const kube::DeleteOptions& opts);
 
   // Garbage collection (store_gc.cpp).
   bool gcDirty = false;  // a write may have given the collector work

@@ -210,8 +210,12 @@ KResult<Json> Store::Impl::createLocked(const ResourceInfo& info, const std::str
     if (!spec.contains("type")) spec["type"] = "ClusterIP";
     if (spec.value("clusterIP", "") != "None") {
       std::string ip = spec.value("clusterIP", "");
-      if (ip.empty()) ip = allocateClusterIp();
-      else if (!usedClusterIps.insert(ip).second) {
+      if (ip.empty()) {
+        ip = allocateClusterIp();
+        if (ip.empty()) {
+          return invalid(info, name, {{"FieldValueInvalid", "Internal error: failed to allocate a serviceIP: range is full", "spec.clusterIPs"}});
+        }
+      } else if (!usedClusterIps.insert(ip).second) {
         return invalid(info, name, {{"FieldValueInvalid", "Invalid value: \"" + ip + "\": provided IP is already allocated", "spec.clusterIP"}});
       }
       spec["clusterIP"] = ip;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "e2e/apimachinery/managed_fields.h"
+#include "e2e/localcluster/protobuf_json.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::localcluster {
@@ -88,7 +89,12 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     r.body = "ok";
     return r;
   }
-  if (!tokenMatches(req.header("authorization"), options_.adminToken)) {
+  const std::string authorization = req.header("authorization");
+  bool authenticated = tokenMatches(authorization, options_.adminToken);
+  if (!authenticated && options_.serviceAccountTokens && authorization.rfind("Bearer ", 0) == 0) {
+    authenticated = options_.serviceAccountTokens->authenticate(authorization.substr(7)).has_value();
+  }
+  if (!authenticated) {
     kube::ApiError e = kube::fromHttpResponse(401, "");
     e.message = "Unauthorized";
     return error(e);
@@ -220,21 +226,40 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *list);
   }
   if (m == "GET") {
-    if (sub == "log") return errorOf(404, "NotFound", "pod logs come with the local node");
+    if (sub == "log" && info->logSubresource) return podLog(req, ns, name);
     auto obj = store_.get(ref, ns, name, sub);
     if (!obj.ok()) return error(obj.error());
     if (table) return json(200, toTable(*info, *obj, req.param("includeObject") != "None"), kTableType);
     return json(200, *obj);
   }
   apimachinery::RequestContext ctx;
-  // Bodies are JSON or YAML; protobuf (which kubectl 1.33's typed generators send) is refused with
-  // 415, as a server that does not speak it answers, so the client falls back to JSON.
+  // Bodies are JSON or YAML, or Kubernetes protobuf, which kubectl 1.32 and later send for typed
+  // `create` commands without falling back to JSON (protobuf_json.h decodes the kinds they create).
+  // A protobuf body we cannot read whole is refused with 415, never half-read.
+  HttpRequest decoded;
+  const HttpRequest* in = &req;
   if ((m == "POST" || m == "PUT" || m == "PATCH") && req.header("content-type").find("protobuf") != std::string::npos) {
-    return errorOf(415, "UnsupportedMediaType",
-                   "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+    auto json = m == "PATCH" ? Result<Json>(invalidArgument("a patch is never protobuf")) : protobufToJson(req.body);
+    if (!json.ok()) {
+      return errorOf(415, "UnsupportedMediaType",
+                     "the body of the request was in an unknown format - accepted media types include: application/json, "
+                     "application/yaml (protobuf: " + json.error().message + ")");
+    }
+    decoded = req;
+    decoded.body = json->dump();
+    decoded.headers["content-type"] = "application/json";
+    in = &decoded;
+  }
+  if (m == "POST" && sub == "token" && info->tokenSubresource) {
+    if (!options_.serviceAccountTokens) return errorOf(404, "NotFound", "the server could not find the requested resource");
+    auto body = decodeBody(*in);
+    if (!body.ok()) return error(kube::badRequestError(body.error().message));
+    auto issued = options_.serviceAccountTokens->request(ns, name, *body);
+    if (!issued.ok()) return error(issued.error());
+    return json(201, *issued);
   }
   if (m == "POST" && name.empty()) {
-    auto body = decodeBody(req);
+    auto body = decodeBody(*in);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto created = store_.create(ref, ns, std::move(*body), writeOptions(req), &ctx);
     if (!created.ok()) return error(created.error());
@@ -243,7 +268,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return r;
   }
   if (m == "PUT" && !name.empty()) {
-    auto body = decodeBody(req);
+    auto body = decodeBody(*in);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
     auto updated = store_.update(ref, ns, name, std::move(*body), writeOptions(req), sub, &ctx);
     if (!updated.ok()) return error(updated.error());
@@ -278,6 +303,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     kube::DeleteOptions o;
     o.propagationPolicy = req.param("propagationPolicy");
     o.dryRun = req.param("dryRun") == "All";
+    if (!req.param("gracePeriodSeconds").empty()) o.gracePeriodSeconds = std::atoll(req.param("gracePeriodSeconds").c_str());
     if (!req.body.empty()) {
       auto body = parseJson(req.body, "DeleteOptions");
       if (body.ok() && body->is_object()) {
@@ -289,6 +315,9 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
           }
         }
         if (body->contains("dryRun") && (*body)["dryRun"].is_array() && !(*body)["dryRun"].empty()) o.dryRun = true;
+        if (body->contains("gracePeriodSeconds") && (*body)["gracePeriodSeconds"].is_number_integer()) {
+          o.gracePeriodSeconds = (*body)["gracePeriodSeconds"].get<int64_t>();
+        }
         // The older orphanDependents flag, which may not be combined with propagationPolicy.
         if (body->contains("orphanDependents") && (*body)["orphanDependents"].is_boolean()) {
           if (!o.propagationPolicy.empty()) {
@@ -310,6 +339,37 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
   kube::ApiError e = kube::fromHttpResponse(405, "");
   e.message = "the server does not allow this method on the requested resource";
   return error(e);
+}
+
+HttpResponse ApiServer::podLog(const HttpRequest& req, const std::string& ns, const std::string& name) {
+  if (!options_.podLogs) return errorOf(404, "NotFound", "the local cluster runs without a node: there are no pod logs");
+  apimachinery::PodLogOptions o;
+  o.container = req.param("container");
+  o.follow = boolParam(req, "follow");
+  o.previous = boolParam(req, "previous");
+  if (!req.param("tailLines").empty()) o.tailLines = std::atoll(req.param("tailLines").c_str());
+  if (!req.param("limitBytes").empty()) o.limitBytes = std::atoll(req.param("limitBytes").c_str());
+  auto opened = options_.podLogs->openLog(ns, name, o);
+  if (!opened.ok()) return error(opened.error());
+  std::shared_ptr<apimachinery::LogStream> stream = std::move(*opened);
+  HttpResponse r;
+  r.headers = {{"Content-Type", "text/plain"}, {"Cache-Control", "no-cache, private"}};
+  if (!o.follow) {
+    while (auto chunk = stream->next(std::chrono::milliseconds(0))) {
+      if (chunk->empty()) break;
+      r.body += *chunk;
+    }
+    return r;
+  }
+  r.stream = [this, stream](const ChunkWriter& write) {
+    while (!stopping_) {
+      auto chunk = stream->next(std::chrono::milliseconds(500));
+      if (!chunk) break;
+      if (!chunk->empty() && !write(*chunk)) break;
+    }
+    return true;
+  };
+  return r;
 }
 
 HttpResponse ApiServer::watch(const HttpRequest& req, const ResourceInfo& info, const std::string& ns, bool table) {

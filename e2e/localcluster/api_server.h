@@ -8,6 +8,8 @@
 #include <atomic>
 #include <string>
 
+#include "e2e/apimachinery/pod_logs.h"
+#include "e2e/apimachinery/service_account_tokens.h"
 #include "e2e/apimachinery/store.h"
 #include "e2e/localcluster/faults.h"
 #include "e2e/localcluster/http_server.h"
@@ -16,6 +18,10 @@ namespace sdb::localcluster {
 
 struct ApiServerOptions {
   std::string adminToken;          // bearer token that may do everything
+  // ServiceAccount tokens (TokenRequest and their authentication); null: admin token only. Until RBAC
+  // (issue "Local cluster 3") a ServiceAccount may do everything too.
+  const apimachinery::ServiceAccountTokens* serviceAccountTokens = nullptr;
+  apimachinery::PodLogSource* podLogs = nullptr;  // pods/log (the local node); null: 404
   std::string serverAddress;       // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   int bookmarkIntervalSeconds = 5;
   int defaultWatchTimeoutSeconds = 1800;
@@ -31,6 +37,7 @@ class ApiServer {
  private:
   HttpResponse serveResource(const HttpRequest& req, const std::vector<std::string>& segs, size_t versionIndex);
   HttpResponse watch(const HttpRequest& req, const apimachinery::ResourceInfo& info, const std::string& ns, bool table);
+  HttpResponse podLog(const HttpRequest& req, const std::string& ns, const std::string& name);
 
   apimachinery::Store& store_;
   ApiServerOptions options_;

@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/socket.h>
+
 #include <mutex>
 #include <set>
 #include <thread>
@@ -47,6 +49,7 @@ struct HttpsServer::Impl {
   std::set<std::shared_ptr<tcp::socket>> sockets;  // to shut down at stop()
   std::vector<std::thread> connections;
   int port = 0;
+  std::string address = "127.0.0.1";  // where stop() connects to wake the accept() call
 
   void serve(std::shared_ptr<tcp::socket> socket) {
     try {
@@ -143,6 +146,7 @@ Status HttpsServer::start(const HttpsServerOptions& o, HttpHandler handler) {
     impl_->acceptor->bind(ep);
     impl_->acceptor->listen();
     impl_->port = impl_->acceptor->local_endpoint().port();
+    impl_->address = o.address == "0.0.0.0" ? "127.0.0.1" : o.address;
   } catch (const std::exception& e) {
     return ioError(std::string("cannot listen on ") + o.address + ":" + std::to_string(o.port) + ": " + e.what());
   }
@@ -165,13 +169,15 @@ void HttpsServer::stop() {
   boost::system::error_code ec;
   if (impl_->acceptor) {
     impl_->acceptor->cancel(ec);
+    // shutdown(2) wakes a blocking accept() even when the address is gone (a removed bridge).
+    ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
     impl_->acceptor->close(ec);
   }
   // Wake the accept() call.
   try {
     net::io_context ioc;
     tcp::socket s(ioc);
-    s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(impl_->port)), ec);
+    s.connect(tcp::endpoint(net::ip::make_address(impl_->address), static_cast<unsigned short>(impl_->port)), ec);
   } catch (...) {
   }
   if (impl_->acceptThread.joinable()) impl_->acceptThread.join();

@@ -1,8 +1,9 @@
 // servicedb-localcluster: the project's envtest and kind in one (e2e/README.md).
-//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1] [--no-cronjob-schedules] [--fault-* ...]
+//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1] [--no-cronjob-schedules] [--fault-* ...] [--node=false]
 // Serves the Kubernetes API over HTTPS with a self-signed CA and a bearer token, keeps state in DIR,
-// writes DIR/kubeconfig once ready, and stops cleanly on SIGTERM or SIGINT. Faults on demand
-// (faults.h) come from --fault-* flags and POST /admin/faults.
+// runs pods on its node (e2e/kubelet; root only), writes DIR/kubeconfig once ready, and stops
+// cleanly on SIGTERM or SIGINT. Faults on demand (faults.h) come from --fault-* flags and
+// POST /admin/faults.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 
 #include "e2e/apimachinery/garbage_collector.h"
 #include "e2e/apimachinery/store.h"
+#include "e2e/kubelet/node.h"
 #include "e2e/localcluster/api_server.h"
 #include "e2e/localcluster/http_server.h"
 #include "e2e/workloads/workloads.h"
@@ -52,28 +54,39 @@ Status writeFileAtomic(const fs::path& p, const std::string& content, mode_t mod
 }
 
 // The CA, server certificate and admin token are made once and reused across restarts, so an
-// existing kubeconfig keeps working.
-Result<std::pair<pki::KeyPair, pki::KeyPair>> loadOrCreatePki(const fs::path& dir, const std::string& address) {
-  if (fs::exists(dir / "ca.crt") && fs::exists(dir / "server.key")) {
-    return std::make_pair(pki::KeyPair{readFile(dir / "ca.crt"), readFile(dir / "ca.key")},
-                          pki::KeyPair{readFile(dir / "server.crt"), readFile(dir / "server.key")});
-  }
-  auto ca = pki::createCa({"servicedb-localcluster CA", std::chrono::hours(24 * 3650)});
-  if (!ca.ok()) return ca.error();
+// existing kubeconfig keeps working. The server certificate is reissued from the same CA when the
+// addresses it must name change (the node adds its bridge and kubernetes.default addresses).
+Result<std::pair<pki::KeyPair, pki::KeyPair>> loadOrCreatePki(const fs::path& dir, const std::string& address,
+                                                              const std::vector<std::string>& extraIps) {
   pki::ServerCertOptions o;
   o.commonName = "servicedb-localcluster";
   o.dnsNames = {"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                 "kubernetes.default.svc.cluster.local"};
   o.ipAddresses = {"127.0.0.1"};
   if (address != "127.0.0.1" && address != "0.0.0.0") o.ipAddresses.push_back(address);
+  o.ipAddresses.insert(o.ipAddresses.end(), extraIps.begin(), extraIps.end());
   o.validity = std::chrono::hours(24 * 3650);
-  auto server = pki::issueServerCert(*ca, o);
+  std::string sans;
+  for (const auto& ip : o.ipAddresses) sans += ip + "\n";
+  pki::KeyPair ca;
+  if (fs::exists(dir / "ca.crt") && fs::exists(dir / "ca.key")) {
+    ca = {readFile(dir / "ca.crt"), readFile(dir / "ca.key")};
+    if (fs::exists(dir / "server.key") && (!fs::exists(dir / "server.sans") || readFile(dir / "server.sans") == sans)) {
+      return std::make_pair(ca, pki::KeyPair{readFile(dir / "server.crt"), readFile(dir / "server.key")});
+    }
+  } else {
+    auto made = pki::createCa({"servicedb-localcluster CA", std::chrono::hours(24 * 3650)});
+    if (!made.ok()) return made.error();
+    ca = *made;
+  }
+  auto server = pki::issueServerCert(ca, o);
   if (!server.ok()) return server.error();
-  SDB_TRY(writeFileAtomic(dir / "ca.key", ca->privateKeyPem, 0600));
+  SDB_TRY(writeFileAtomic(dir / "ca.key", ca.privateKeyPem, 0600));
   SDB_TRY(writeFileAtomic(dir / "server.key", server->privateKeyPem, 0600));
   SDB_TRY(writeFileAtomic(dir / "server.crt", server->certificatePem, 0644));
-  SDB_TRY(writeFileAtomic(dir / "ca.crt", ca->certificatePem, 0644));
-  return std::make_pair(*ca, *server);
+  SDB_TRY(writeFileAtomic(dir / "server.sans", sans, 0644));
+  SDB_TRY(writeFileAtomic(dir / "ca.crt", ca.certificatePem, 0644));
+  return std::make_pair(ca, *server);
 }
 
 Result<std::string> loadOrCreateToken(const fs::path& dir) {
@@ -102,7 +115,8 @@ std::string kubeconfig(const std::string& server, const std::string& caPem, cons
 int main(int argc, char** argv) {
   std::string dataDir, address = "127.0.0.1";
   int port = 6443;
-  bool fsync = false;
+  bool fsync = false, runNode = true;
+  kubelet::NodeOptions nodeOptions;
   int watchHistory = 20000;
   std::string errorRate = "0", throttleRate = "0", faultSeed;
   int retryAfter = 1, latencyMs = 0, watchCut = 0;
@@ -125,6 +139,9 @@ int main(int argc, char** argv) {
   flags.addBool("no-workload-controllers", &noControllers,
                 "serve the API only: no StatefulSet/Deployment/Job/CronJob/Endpoints/PVC controllers, no scheduling");
   flags.addBool("no-cronjob-schedules", &noCronSchedules, "CronJobs never fire on their schedule (deterministic tests)");
+  flags.addBool("node", &runNode, "run pods on a local node (needs root; e2e/README.md)");
+  flags.addString("operator-image", &nodeOptions.images.operatorImage, "image name (without tag) that runs build/bin/servicedb-operator");
+  flags.addString("operator-binary", &nodeOptions.images.operatorBinary, "the operator binary (default: next to this program)");
   auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {
     std::cerr << parsed.error().message << "\n";
@@ -175,7 +192,22 @@ int main(int argc, char** argv) {
   const fs::path dir = fs::absolute(dataDir);
   fs::create_directories(dir);
   fs::remove(dir / "kubeconfig");
-  auto certs = loadOrCreatePki(dir, address);
+  std::unique_ptr<kubelet::Node> node;
+  if (runNode && ::geteuid() != 0) {
+    std::cerr << "servicedb-localcluster: not root, so no node: pods are stored but not run\n";
+  } else if (runNode) {
+    nodeOptions.dataDir = dir.string();
+    nodeOptions.bindPods = noControllers;  // else the workload controllers' scheduler binds pods
+    auto prepared = kubelet::Node::prepare(nodeOptions);
+    if (!prepared.ok()) {
+      std::cerr << "servicedb-localcluster: node: " << prepared.error().message << "\n";
+      return 1;
+    }
+    node = std::move(*prepared);
+  }
+  std::vector<std::string> nodeIps;
+  if (node) nodeIps = {node->slot().bridgeIp(), node->slot().kubernetesServiceIp()};
+  auto certs = loadOrCreatePki(dir, address, nodeIps);
   if (!certs.ok()) {
     std::cerr << "servicedb-localcluster: " << certs.error().message << "\n";
     return 1;
@@ -189,6 +221,7 @@ int main(int argc, char** argv) {
   so.dataDir = (dir / "store").string();
   so.fsyncEveryWrite = fsync;
   so.historyLimit = static_cast<size_t>(watchHistory);
+  if (node) so.serviceCidrPrefix = node->slot().serviceCidrPrefix();
   auto store = apimachinery::Store::open(so);
   if (!store.ok()) {
     std::cerr << "servicedb-localcluster: " << store.error().message << "\n";
@@ -197,11 +230,19 @@ int main(int argc, char** argv) {
   for (const char* ns : {"default", "kube-system", "kube-public"}) {
     (void)(*store)->create(kube::resources::kNamespaces, "", {{"metadata", {{"name", ns}}}});
   }
+  apimachinery::ServiceAccountTokenOptions sto;
+  sto.keyFile = (dir / "sa-signing.key").string();
+  auto saTokens = apimachinery::ServiceAccountTokens::open(**store, sto);
+  if (!saTokens.ok()) {
+    std::cerr << "servicedb-localcluster: " << saTokens.error().message << "\n";
+    return 1;
+  }
   apimachinery::GarbageCollector collector(**store);  // garbage collection and namespace termination
   collector.start();
   // Workload controllers, in-process over the store (e2e/workloads).
   workloads::WorkloadsOptions wo;
   wo.cronSchedules = !noCronSchedules;
+  wo.nodeName = nodeOptions.nodeName;  // the scheduler binds pods to the node that runs them
   workloads::Workloads controllers(**store, wo);
   if (!noControllers) {
     auto started = controllers.start();
@@ -214,26 +255,43 @@ int main(int argc, char** argv) {
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
   ao.faults = &faults;
+  ao.serviceAccountTokens = saTokens->get();
+  ao.podLogs = node.get();
   localcluster::ApiServer api(**store, ao);
   // One JSON line per request (verb, path, query, code, User-Agent): the request log that benchmarks
   // and tests count API calls from. Identities come with the RBAC issue.
   std::mutex logMu;
   std::ofstream requestLog(dir / "requests.log", std::ios::app);
-  auto started = server.start({address, port, certs->second.certificatePem, certs->second.privateKeyPem},
-                              [&](const localcluster::HttpRequest& r) {
-                                auto resp = api.handle(r);
-                                Json line = {{"ts", formatRfc3339(std::chrono::system_clock::now())},
-                                             {"method", r.method}, {"path", r.path}, {"code", resp.status}};
-                                if (!r.query.empty()) line["query"] = r.query;
-                                if (!r.header("user-agent").empty()) line["userAgent"] = r.header("user-agent");
-                                std::lock_guard<std::mutex> lock(logMu);
-                                requestLog << line.dump() << "\n";
-                                requestLog.flush();
-                                return resp;
-                              });
+  auto handler = [&](const localcluster::HttpRequest& r) {
+    auto resp = api.handle(r);
+    Json line = {{"ts", formatRfc3339(std::chrono::system_clock::now())},
+                 {"method", r.method}, {"path", r.path}, {"code", resp.status}};
+    if (!r.query.empty()) line["query"] = r.query;
+    if (!r.header("user-agent").empty()) line["userAgent"] = r.header("user-agent");
+    std::lock_guard<std::mutex> lock(logMu);
+    requestLog << line.dump() << "\n";
+    requestLog.flush();
+    return resp;
+  };
+  auto started = server.start({address, port, certs->second.certificatePem, certs->second.privateKeyPem}, handler);
   if (!started.ok()) {
     std::cerr << "servicedb-localcluster: " << started.error().message << "\n";
     return 1;
+  }
+  // Pods reach the API server on the bridge address (kubernetes.default DNATs there).
+  localcluster::HttpsServer bridgeServer;
+  if (node) {
+    auto onBridge = bridgeServer.start({node->slot().bridgeIp(), server.port(), certs->second.certificatePem,
+                                        certs->second.privateKeyPem}, handler);
+    if (!onBridge.ok()) {
+      onBridge = bridgeServer.start({node->slot().bridgeIp(), 0, certs->second.certificatePem, certs->second.privateKeyPem}, handler);
+    }
+    auto nodeStarted = onBridge.ok() ? node->start(**store, **saTokens, bridgeServer.port(), certs->first.certificatePem) : onBridge;
+    if (!nodeStarted.ok()) {
+      std::cerr << "servicedb-localcluster: node: " << nodeStarted.error().message << "\n";
+      node->stop();
+      return 1;
+    }
   }
   const std::string url = "https://" + (address == "0.0.0.0" ? std::string("127.0.0.1") : address) + ":" +
                           std::to_string(server.port());
@@ -247,6 +305,8 @@ int main(int argc, char** argv) {
   sigwait(&stopSignals, &sig);
   std::cerr << "servicedb-localcluster: stopping on signal " << sig << "\n";
   api.stop();
+  bridgeServer.stop();
+  if (node) node->stop();
   server.stop();
   collector.stop();
   controllers.stop();

@@ -5,6 +5,7 @@
 #include "operator/core/clock.h"
 
 #include "e2e/localcluster/api_server.h"
+#include "e2e/localcluster/builtin_columns.h"
 
 namespace sdb::localcluster {
 
@@ -75,6 +76,32 @@ Json dateCell(const Json& v) {
 Json toTable(const apimachinery::ResourceInfo& info, const Json& objectOrList, bool includeObject) {
   Json columns = Json::array();
   columns.push_back({{"name", "Name"}, {"type", "string"}, {"format", "name"}, {"description", "Name must be unique within a namespace."}, {"priority", 0}});
+  const bool isList = objectOrList.contains("items");
+  Json meta = Json::object();
+  if (isList) meta = objectOrList["metadata"];
+  else meta["resourceVersion"] = jsonString(objectOrList, {"metadata", "resourceVersion"});
+  if (auto builtin = builtinColumns(info)) {
+    for (const auto& c : builtin->columns) columns.push_back(c);
+    Json rows = Json::array();
+    auto addRow = [&](const Json& o) {
+      Json cells = Json::array();
+      cells.push_back(jsonString(o, {"metadata", "name"}));
+      auto computed = builtin->cells(o);
+      for (size_t c = 0; c < builtin->columns.size(); ++c) {
+        const bool date = builtin->columns[c].value("type", "") == "date";
+        cells.push_back(date ? dateCell(o["metadata"].value("creationTimestamp", Json())) : c < computed.size() ? computed[c] : Json(""));
+      }
+      Json row = {{"cells", cells}};
+      if (includeObject) row["object"] = o;
+      rows.push_back(row);
+    };
+    if (isList) {
+      for (const auto& o : objectOrList["items"]) addRow(o);
+    } else {
+      addRow(objectOrList);
+    }
+    return {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", meta}, {"columnDefinitions", columns}, {"rows", rows}};
+  }
   std::vector<std::string> paths;
   std::vector<bool> isDate;
   bool hasAge = false;
@@ -93,7 +120,6 @@ Json toTable(const apimachinery::ResourceInfo& info, const Json& objectOrList, b
     paths.push_back(".metadata.creationTimestamp");
     isDate.push_back(true);
   }
-  const bool isList = objectOrList.contains("items");
   Json rows = Json::array();
   auto addRow = [&](const Json& o) {
     Json cells = Json::array();
@@ -111,9 +137,6 @@ Json toTable(const apimachinery::ResourceInfo& info, const Json& objectOrList, b
   } else {
     addRow(objectOrList);
   }
-  Json meta = Json::object();
-  if (isList) meta = objectOrList["metadata"];
-  else meta["resourceVersion"] = jsonString(objectOrList, {"metadata", "resourceVersion"});
   return {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", meta}, {"columnDefinitions", columns}, {"rows", rows}};
 }
 

@@ -31,6 +31,7 @@ inline const ResourceRef kServices{"", "v1", "services", "Service", true};
 inline const ResourceRef kEndpoints{"", "v1", "endpoints", "Endpoints", true};
 inline const ResourceRef kServiceAccounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
 inline const ResourceRef kPods{"", "v1", "pods", "Pod", true};
+inline const ResourceRef kNodes{"", "v1", "nodes", "Node", false};
 inline const ResourceRef kPersistentVolumeClaims{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
 inline const ResourceRef kEvents{"", "v1", "events", "Event", true};
 inline const ResourceRef kStatefulSets{"apps", "v1", "statefulsets", "StatefulSet", true};

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "e2e/apimachinery/store.h"
 #include "operator/schema/yaml_json.h"
@@ -278,6 +279,69 @@ TEST_F(StoreTest, StateSurvivesReopenAndATornLastLine) {
   mustCreate(res::kConfigMaps, "a", {{"metadata", {{"name", "after"}}}});
   EXPECT_GT(store_->resourceVersion(), rvBefore);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(StoreTest, AServiceRangeOfOneSlash24LeavesTheFirstAddressForKubernetes) {
+  StoreOptions o;
+  o.clock = &clock_;
+  o.random = &random_;
+  o.serviceCidrPrefix = "198.19.7.";
+  auto s = Store::open(o);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->create(res::kNamespaces, "", ns("a")).ok());
+  std::set<std::string> seen;
+  for (int i = 0; i < 60; ++i) {
+    auto svc = (*s)->create(res::kServices, "a", {{"metadata", {{"name", "s" + std::to_string(i)}}}, {"spec", {{"ports", {{{"port", 80}}}}}}});
+    ASSERT_TRUE(svc.ok()) << svc.error().toString();
+    const std::string ip = (*svc)["spec"]["clusterIP"];
+    ASSERT_EQ(ip.rfind("198.19.7.", 0), 0u) << ip;
+    const int last = std::stoi(ip.substr(9));
+    EXPECT_GE(last, 2) << ip;
+    EXPECT_LE(last, 254) << ip;
+    EXPECT_TRUE(seen.insert(ip).second) << ip;
+  }
+  auto kubernetes = (*s)->create(res::kServices, "a", {{"metadata", {{"name", "kubernetes"}}}, {"spec", {{"clusterIP", "198.19.7.1"}, {"ports", {{{"port", 443}}}}}}});
+  ASSERT_TRUE(kubernetes.ok()) << kubernetes.error().toString();
+}
+
+TEST_F(StoreTest, PodsBoundToANodeAreDeletedGracefully) {
+  mustCreate(res::kNamespaces, "", ns("a"));
+  mustCreate(res::kPods, "a", {{"metadata", {{"name", "unbound"}}}, {"spec", {{"containers", Json::array()}}}});
+  ASSERT_TRUE(store_->remove(res::kPods, "a", "unbound").ok());
+  EXPECT_EQ(store_->get(res::kPods, "a", "unbound").error().reason, ApiErrorReason::kNotFound) << "an unbound pod goes at once";
+
+  mustCreate(res::kPods, "a", {{"metadata", {{"name", "p"}}}, {"spec", {{"nodeName", "n1"}, {"terminationGracePeriodSeconds", 20}}}});
+  auto del = store_->remove(res::kPods, "a", "p");
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ((*del)["metadata"]["deletionGracePeriodSeconds"], 20);
+  EXPECT_EQ((*del)["metadata"]["deletionTimestamp"], formatRfc3339(clock_.now() + std::chrono::seconds(20)));
+  kube::DeleteOptions longer;
+  longer.gracePeriodSeconds = 60;
+  EXPECT_EQ((*store_->remove(res::kPods, "a", "p", longer))["metadata"]["deletionGracePeriodSeconds"], 20) << "grace only shrinks";
+  kube::DeleteOptions shorter;
+  shorter.gracePeriodSeconds = 5;
+  EXPECT_EQ((*store_->remove(res::kPods, "a", "p", shorter))["metadata"]["deletionGracePeriodSeconds"], 5);
+  ASSERT_TRUE(store_->get(res::kPods, "a", "p").ok()) << "the pod stays until its node confirms";
+  kube::DeleteOptions now;
+  now.gracePeriodSeconds = 0;
+  ASSERT_TRUE(store_->remove(res::kPods, "a", "p", now).ok());
+  EXPECT_EQ(store_->get(res::kPods, "a", "p").error().reason, ApiErrorReason::kNotFound);
+
+  mustCreate(res::kPods, "a", {{"metadata", {{"name", "done"}}}, {"spec", {{"nodeName", "n1"}}}});
+  auto finished = *store_->get(res::kPods, "a", "done");
+  finished["status"] = {{"phase", "Succeeded"}};
+  ASSERT_TRUE(store_->update(res::kPods, "a", "done", finished, {}, "status").ok());
+  ASSERT_TRUE(store_->remove(res::kPods, "a", "done").ok());
+  EXPECT_EQ(store_->get(res::kPods, "a", "done").error().reason, ApiErrorReason::kNotFound) << "a finished pod goes at once";
+}
+
+TEST_F(StoreTest, SecretStringDataIsMergedIntoData) {
+  mustCreate(res::kNamespaces, "", ns("a"));
+  mustCreate(res::kSecrets, "a", {{"metadata", {{"name", "s"}}}, {"data", {{"kept", "YQ=="}, {"over", "YQ=="}}},
+                                  {"stringData", {{"over", "written"}, {"new", "x"}}}});
+  auto s = *store_->get(res::kSecrets, "a", "s");
+  EXPECT_FALSE(s.contains("stringData"));
+  EXPECT_EQ(s["data"], (Json{{"kept", "YQ=="}, {"over", "d3JpdHRlbg=="}, {"new", "eA=="}}));
 }
 
 }  // namespace
