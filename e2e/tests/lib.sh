@@ -27,6 +27,12 @@ stop_cluster() {
 }
 
 cleanup() {
+  local rc=$?
+  # A failed suite shows the end of the local cluster's own log (a crash or a refused request).
+  if [ "$rc" != 0 ] && [ -s "$WORK/lc.log" ]; then
+    echo "---- last lines of the local cluster's log"; tail -n 30 "$WORK/lc.log" | sed 's/^/     /'
+    if [ -n "$LC_PID" ] && ! kill -0 "$LC_PID" 2>/dev/null; then wait "$LC_PID"; echo "---- the local cluster had exited with status $?"; fi
+  fi
   stop_cluster
   rm -rf "$WORK"
 }

@@ -1,10 +1,11 @@
 // Shared set-up for the workload controller tests: a store on a FakeClock, the controllers running
-// over it, and a stand-in for the kubelet's status writes (the only fake here: it writes Pod status
-// through the real store exactly as a kubelet would, via the status subresource).
+// over it, and a stand-in for the kubelet (the only fake here): it writes Pod status through the real
+// store exactly as a kubelet would, via the status subresource, and confirms graceful pod deletions.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -37,9 +38,30 @@ class WorkloadsTest : public ::testing::Test {
     client_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
     ASSERT_TRUE(client_->create(res::kNamespaces, "", {{"metadata", {{"name", "default"}}}}).ok());
     startControllers();
+    terminator_ = std::thread([this] { finishTerminatingPods(); });
   }
   void TearDown() override {
+    stopTerminator_ = true;
+    if (terminator_.joinable()) terminator_.join();
     if (workloads_) workloads_->stop();
+  }
+
+  // The kubelet's other part: pods bound to a node are deleted gracefully and stay, with a
+  // deletionTimestamp, until their node confirms the end with grace 0. Do that for every such pod.
+  void finishTerminatingPods() {
+    while (!stopTerminator_) {
+      auto pods = client_->list(res::kPods, "");
+      if (pods.ok()) {
+        for (const auto& p : (*pods)["items"]) {
+          if (!p["metadata"].contains("deletionTimestamp")) continue;
+          kube::DeleteOptions o;
+          o.gracePeriodSeconds = 0;
+          (void)client_->remove(res::kPods, jsonString(p, {"metadata", "namespace"}),
+                                jsonString(p, {"metadata", "name"}), o);
+        }
+      }
+      std::this_thread::sleep_for(5ms);
+    }
   }
 
   void startControllers() {
@@ -152,6 +174,8 @@ class WorkloadsTest : public ::testing::Test {
   std::unique_ptr<apimachinery::Store> store_;
   std::unique_ptr<apimachinery::InProcessKubeClient> client_;
   std::unique_ptr<Workloads> workloads_;
+  std::thread terminator_;
+  std::atomic<bool> stopTerminator_{false};
   bool cronSchedules_ = false;
   int ipCounter_ = 0;
 };
