@@ -1,5 +1,6 @@
-// Wiring of `servicedb-operator run`: turns parsed flags into a runtime::Manager with the placeholder
-// controllers and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
+// Wiring of `servicedb-operator run`: turns parsed flags into a runtime::Manager with the
+// ServiceDatabase controller (controllers/servicedatabase) and the placeholder controllers of the
+// other kinds, and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
 // is testable over the in-process client.
 //
 // Contract: runManagerWith() blocks until SIGTERM/SIGINT (handlers installed here) and returns the

@@ -87,7 +87,8 @@ bool runsInServiceDatabase(ActionKind k) { return k == ActionKind::kSecureSchema
 
 }  // namespace
 
-ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan, std::optional<size_t> stopAfter) {
+ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan, std::optional<size_t> stopAfter,
+                      const std::function<void(const Action&)>& afterAction) {
   ExecuteReport report;
   if (!plan.blockers.empty()) {
     const Blocker& b = plan.blockers.front();
@@ -118,6 +119,7 @@ ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan, std::opt
     Status st = conn->exec(*sql, what);
     if (!st.ok()) { report.failure = st.error(); return report; }
     ++report.applied;
+    if (afterAction) afterAction(a);
   }
   return report;
 }

@@ -18,8 +18,10 @@ namespace sdb::engines::postgres {
 Result<Observed> observe(const ConnectionOptions& admin, const Desired& desired);
 
 // `stopAfter` (tests only): run at most this many actions, then stop as if the process died.
+// `afterAction` (tests only, may be empty): called after each action that succeeded.
 ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan,
-                      std::optional<size_t> stopAfter = std::nullopt);
+                      std::optional<size_t> stopAfter = std::nullopt,
+                      const std::function<void(const Action&)>& afterAction = {});
 
 // Index of the first candidate password that `role` can log in with, or NotFound.
 Result<size_t> whichPasswordWorks(const ConnectionOptions& admin, const std::string& role,

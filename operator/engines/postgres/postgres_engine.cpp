@@ -43,7 +43,7 @@ Result<PlanSummary> PostgresEngine::reconcile(const ReconcileInput& input) {
   auto observed = observe(admin_, d);
   if (!observed.ok()) return observed.error();
   Plan p = plan(d, *observed);
-  if (!input.dryRun && !p.actions.empty()) SDB_TRY(toStatus(execute(admin_, p)));
+  if (!input.dryRun && !p.actions.empty()) SDB_TRY(toStatus(run(p)));
   return p.summary();
 }
 
@@ -55,7 +55,7 @@ Result<PlanSummary> PostgresEngine::remove(const ServiceIdentity& id, DeletionPo
   Plan p = planDeletion(d, *observed, policy);
   Plan ours;
   ours.actions = p.actions;  // the blockers are reported, not executed
-  SDB_TRY(toStatus(execute(admin_, ours)));
+  SDB_TRY(toStatus(run(ours)));
   return p.summary();
 }
 
@@ -68,7 +68,12 @@ Status PostgresEngine::rotate(const ServiceIdentity& id, const StoredCredential&
   a.roleSpec.password = pending.password;
   Plan p;
   p.actions.push_back(std::move(a));
-  return toStatus(execute(admin_, p));
+  return toStatus(run(p));
+}
+
+ExecuteReport PostgresEngine::run(const Plan& plan) {
+  if (!afterWrite_) return execute(admin_, plan);
+  return execute(admin_, plan, std::nullopt, [this](const Action& a) { afterWrite_(a.describe()); });
 }
 
 Result<size_t> PostgresEngine::whichPasswordWorks(const ServiceIdentity& id, const std::string& role,
