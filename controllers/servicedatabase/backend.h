@@ -58,6 +58,9 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string describe() const = 0;                // "postgres (shared)"
   virtual std::vector<std::string> slots() const = 0;      // credential slots, e.g. {"app", "migration"}
+  // Spec checks of this engine and mode that need no I/O, run before anything is created (so a
+  // refused spec leaves no finalizer and no Secret behind).
+  virtual std::optional<Problem> check(const specs::ServiceDatabase&) const { return std::nullopt; }
   virtual PResult<Session> open(const specs::ServiceDatabase& sdb) = 0;
 };
 

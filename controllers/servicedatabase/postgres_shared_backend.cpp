@@ -56,6 +56,17 @@ Result<std::string> PostgresSharedBackend::caFile(const std::string& pem) {
   return path;
 }
 
+std::optional<Problem> PostgresSharedBackend::check(const specs::ServiceDatabase& sdb) const {
+  const std::string derived = pg::deriveNames(sdb.ns, sdb.name).database;
+  if (!sdb.databaseName.empty() && sdb.databaseName != derived) {
+    return Problem{"NotImplemented",
+                   "spec.databaseName: choosing the database name is not implemented yet; remove the field to use "
+                   "the derived name \"" + derived + "\"",
+                   true, false};
+  }
+  return std::nullopt;
+}
+
 PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) {
   auto secret = readAdminSecret(client_, sdb);
   if (!secret.ok()) return secret.error();
@@ -76,13 +87,8 @@ PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) 
     conn.sslrootcert = *path;
   }
 
+  if (auto p = check(sdb)) return *p;
   pg::Names names = pg::deriveNames(sdb.ns, sdb.name);
-  if (!sdb.databaseName.empty() && sdb.databaseName != names.database) {
-    return Problem{"NotImplemented",
-                   "spec.databaseName: choosing the database name is not implemented yet; remove the field to use "
-                   "the derived name \"" + names.database + "\"",
-                   true, false};
-  }
   Session s;
   s.engine = options_.engineFactory(conn);
   s.endpoint = {admin->host, admin->port, names.database};

@@ -35,6 +35,7 @@ class PostgresSharedBackend final : public Backend {
 
   std::string describe() const override { return "postgres (shared)"; }
   std::vector<std::string> slots() const override { return {"app", "migration"}; }
+  std::optional<Problem> check(const specs::ServiceDatabase& sdb) const override;
   PResult<Session> open(const specs::ServiceDatabase& sdb) override;
 
  private:

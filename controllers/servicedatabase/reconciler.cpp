@@ -67,6 +67,7 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
     return stall("DatabaseNameChanged", "spec.databaseName: the database is \"" + sdb.statusDatabase +
                                             "\" and cannot become \"" + sdb.databaseName + "\"");
   }
+  if (auto p = backend->check(sdb)) return finish(run, Outcome::fromProblem(*p), retryFor(*p));
   if (auto f = ensureFinalizer(run); !f.ok()) return finish(run, Outcome::fromProblem(f.error()), retryFor(f.error()));
 
   auto session = backend->open(sdb);
