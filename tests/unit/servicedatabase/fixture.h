@@ -17,6 +17,7 @@
 #include "operator/core/clock.h"
 #include "operator/core/random.h"
 #include "operator/engines/fake_engine.h"
+#include "tests/unit/servicedatabase/test_client.h"
 #include "operator/runtime/conditions.h"
 #include "operator/runtime/event_recorder.h"
 #include "operator/specs/credentials_secret.h"
@@ -25,124 +26,6 @@
 namespace sdb::controllers::servicedatabase::testing {
 
 namespace res = kube::resources;
-
-// A view of a FakeEngine owned elsewhere (the engine factory must return unique_ptr<Engine>).
-class FakeEngineView final : public engines::Engine {
- public:
-  explicit FakeEngineView(engines::FakeEngine& fake) : fake_(fake) {}
-  Result<engines::PlanSummary> reconcile(const ReconcileInput& in) override { return fake_.reconcile(in); }
-  Result<engines::PlanSummary> remove(const engines::ServiceIdentity& id, engines::DeletionPolicy p) override {
-    return fake_.remove(id, p);
-  }
-  Status rotate(const engines::ServiceIdentity& id, const engines::StoredCredential& c) override {
-    return fake_.rotate(id, c);
-  }
-  Result<size_t> whichPasswordWorks(const engines::ServiceIdentity& id, const std::string& role,
-                                    const std::vector<std::string>& candidates) override {
-    return fake_.whichPasswordWorks(id, role, candidates);
-  }
-
- private:
-  engines::FakeEngine& fake_;
-};
-
-// Counts writes and, when armed, "kills the process" from the N-th step on: every later write (and
-// every later engine call, through FakeEngine::beforeCall) fails. Steps are API writes and engine
-// calls, in the order they happen.
-class KillSwitch {
- public:
-  void arm(int stepsAllowed) { allowed_ = stepsAllowed; steps_ = 0; }
-  void disarm() { allowed_ = -1; }
-  // Called before each step; false means the process is dead.
-  bool step() {
-    if (allowed_ < 0) { ++steps_; return true; }
-    if (steps_ >= allowed_) return false;
-    ++steps_;
-    return true;
-  }
-  bool dead() const { return allowed_ >= 0 && steps_ >= allowed_; }
-  int steps() const { return steps_; }
-  std::function<void()> invariant;  // checked before every step (e.g. "the server accepts a stored password")
-
- private:
-  int allowed_ = -1;
-  int steps_ = 0;
-};
-
-// A pass-through KubeClient that counts writes, consults a KillSwitch, and (until server-side
-// apply lands in the store, branch lc2) serves apply patches with create/update.
-class TestClient final : public kube::KubeClient {
- public:
-  explicit TestClient(kube::KubeClient& inner) : inner_(inner) {}
-  KillSwitch* kill = nullptr;
-  std::atomic<int> writes{0};
-
-  kube::KResult<Json> get(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                          const std::string& sub = "") override {
-    return inner_.get(r, ns, name, sub);
-  }
-  kube::KResult<Json> list(const kube::ResourceRef& r, const std::string& ns, const kube::ListOptions& o = {}) override {
-    return inner_.list(r, ns, o);
-  }
-  kube::KResult<std::unique_ptr<kube::WatchStream>> watch(const kube::ResourceRef& r, const std::string& ns,
-                                                          const kube::WatchOptions& o = {}) override {
-    return inner_.watch(r, ns, o);
-  }
-  kube::KResult<Json> create(const kube::ResourceRef& r, const std::string& ns, const Json& obj,
-                             const kube::WriteOptions& o = {}, const std::string& name = "",
-                             const std::string& sub = "") override {
-    if (!allow()) return kube::networkError("injected: the process was killed");
-    return inner_.create(r, ns, obj, o, name, sub);
-  }
-  kube::KResult<Json> update(const kube::ResourceRef& r, const std::string& ns, const Json& obj,
-                             const kube::WriteOptions& o = {}, const std::string& sub = "") override {
-    if (!allow()) return kube::networkError("injected: the process was killed");
-    return inner_.update(r, ns, obj, o, sub);
-  }
-  kube::KResult<Json> patch(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                            kube::PatchType t, const std::string& body, const kube::PatchOptions& o = {},
-                            const std::string& sub = "") override {
-    if (!allow()) return kube::networkError("injected: the process was killed");
-    auto result = inner_.patch(r, ns, name, t, body, o, sub);
-    if (t == kube::PatchType::kApply && !result.ok() && result.error().httpCode == 415) return applyShim(r, ns, name, body, o);
-    return result;
-  }
-  kube::KResult<Json> remove(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                             const kube::DeleteOptions& o = {}) override {
-    if (!allow()) return kube::networkError("injected: the process was killed");
-    return inner_.remove(r, ns, name, o);
-  }
-
- private:
-  bool allow() {
-    if (kill) {
-      if (kill->invariant) kill->invariant();
-      if (!kill->step()) return false;
-    }
-    ++writes;
-    return true;
-  }
-  // TEMPORARY, until the store serves server-side apply: the fields the operator applies are
-  // replaced wholesale, which is what apply does for fields only our manager owns.
-  kube::KResult<Json> applyShim(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                                const std::string& body, const kube::PatchOptions& o) {
-    Json desired = Json::parse(body);
-    kube::WriteOptions wo;
-    wo.fieldManager = o.fieldManager;
-    auto live = inner_.get(r, ns, name);
-    if (!live.ok()) return inner_.create(r, ns, desired, wo);
-    Json merged = *live;
-    for (const char* k : {"labels", "annotations", "ownerReferences"}) {
-      if (desired["metadata"].contains(k)) merged["metadata"][k] = desired["metadata"][k];
-      else merged["metadata"].erase(k);
-    }
-    for (auto it = desired.begin(); it != desired.end(); ++it) {
-      if (it.key() != "metadata") merged[it.key()] = it.value();
-    }
-    return inner_.update(r, ns, merged, wo);
-  }
-  kube::KubeClient& inner_;
-};
 
 class ControllerTest : public ::testing::Test {
  public:
