@@ -165,6 +165,8 @@ PResult<std::vector<SlotState>> Credentials::ensure() {
       if (!pw.ok()) return Problem{"OperatorError", "generating a password: " + pw.error().message, false, true};
       s.password = *pw;
       annotations[kAnnotationPasswordSetAt] = now;
+      // A rotate-credentials annotation that predates these credentials asks for nothing: they are new.
+      if (!sdb_.rotateRequest.empty()) annotations[kAnnotationRotationRequest] = sdb_.rotateRequest;
       auto written = apply(desired(s, s.password, s.pending, annotations), std::nullopt);
       if (!written.ok()) return written.error();
       s.live = std::move(*written);

@@ -153,3 +153,16 @@ TEST_F(RotationTest, DecideRotationIsPure) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(RotationTest, AnAnnotationOlderThanTheCredentialsDoesNotRotateThem) {
+  Json sdb = sharedSdb();
+  sdb["metadata"]["annotations"] = {{specs::kRotateCredentialsAnnotation, "set-before-creation"}};
+  create(sdb);
+  ASSERT_EQ(reconcile().kind, ReconcileResult::Kind::kOk);
+  for (const auto& c : fake_.calls) EXPECT_NE(c.rfind("rotate", 0), 0u) << c;
+  EXPECT_TRUE(events("CredentialsRotated").empty());
+}
+
+}  // namespace
