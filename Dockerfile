@@ -18,8 +18,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim
 # Runtime libraries, and the clients that backup, restore and migration Jobs call:
 # pg_dump/pg_restore/psql (PostgreSQL 15 client), redis-cli, rclone (S3 streaming uploads).
-# mongodump/mongorestore (mongodb-database-tools) are not packaged by Debian: a later stage copies them
-# from MongoDB's own image when the MongoDB engine is enabled (see docs/deploy.md).
+# mongodump/mongorestore (MongoDB's database tools) are not packaged by Debian bookworm and are NOT in
+# this image: MongoDB backup/restore Jobs need an image that adds them (docs/deploy.md).
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libcpprest2.10 libyaml-cpp0.7 libpq5 libhiredis0.14 libmongoc-1.0-0 libssl3 libspdlog1.10 \
       libprometheus-cpp-core1.0 \

@@ -113,7 +113,7 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
                  std::string(kFinalizer) + " to leave it on the server)";
     return fail(p);
   }
-  const engines::ServiceIdentity id{sdb.ns, sdb.name, sdb.uid};
+  const engines::ServiceIdentity id{sdb.ns, sdb.name, sdb.uid, sdb.databaseName};
   ++engineRuns_;
   auto summary = session->engine->remove(id, engines::DeletionPolicy::kDelete);
   if (!summary.ok()) return fail(problemFromEngineError(summary.error(), "deleting from " + backend->describe()));

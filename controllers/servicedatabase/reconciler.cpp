@@ -73,7 +73,7 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
   auto session = backend->open(sdb);
   if (!session.ok()) return finish(run, Outcome::fromProblem(session.error()), retryFor(session.error()));
   engines::Engine& engine = *session->engine;
-  const engines::ServiceIdentity id{sdb.ns, sdb.name, sdb.uid};
+  const engines::ServiceIdentity id{sdb.ns, sdb.name, sdb.uid, sdb.databaseName};
 
   Credentials creds({client_, secrets_, random_, clock_, options_.fieldManager}, sdb, run.object, *backend, *session,
                     run.changes);

@@ -13,6 +13,9 @@
 // - custom resources are pruned, defaulted and validated against their CRD's structural schema
 //   (422 Invalid with field causes); fieldValidation Strict|Warn|Ignore; dryRun=All;
 // - CRDs register their resources and get Established and NamesAccepted;
+// - patches: JSON merge, JSON, strategic merge (built-in kinds) and server-side apply, each a
+//   read-modify-write under the lock; every write records field ownership in
+//   metadata.managedFields, and apply enforces it (managed_fields.h);
 // - lists with label and field selectors, limit and continue; watches from a resourceVersion with a
 //   bounded history (410 Expired when older), and synthetic ADDED events from "" or "0".
 //

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "e2e/apimachinery/managed_fields.h"
 #include "e2e/apimachinery/store.h"
 
 namespace sdb::apimachinery {
@@ -54,6 +55,29 @@ struct Store::Impl {
   // Helpers (store.cpp).
   std::string newUid();
   std::string allocateClusterIp();
+
+  // Writes with the lock held (store_write.cpp). `obj` is the object as the client sent it (or as a
+  // patch produced it). With `applied`, its managedFields were computed by server-side apply;
+  // otherwise the write is recorded as an Update by opts.fieldManager.
+  kube::KResult<Json> createLocked(const ResourceInfo& info, const std::string& ns, Json obj,
+                                   const kube::WriteOptions& opts, RequestContext* ctx, bool applied);
+  kube::KResult<Json> replaceLocked(const ResourceInfo& info, const std::string& key, const Json& old, Json obj,
+                                    const kube::WriteOptions& opts, const std::string& subresource, RequestContext* ctx,
+                                    bool applied);
 };
+
+// Validates and normalises an object of `info` about to be stored (store_write.cpp). `old` is null
+// on create.
+struct Admitted {
+  Json object;
+  std::vector<std::string> warnings;
+};
+kube::KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, const kube::WriteOptions& opts,
+                              const std::string& name);
+// What field ownership needs to know about a write to `info` (store_write.cpp).
+FieldManagerScope fieldManagerScope(const ResourceInfo& info, const std::string& subresource, const std::string& now,
+                                    const std::string& ns, const std::string& name);
+// 422 for an invalid fieldManager, on "CreateOptions", "UpdateOptions" or "PatchOptions".
+kube::ApiError fieldManagerError(const char* optionsKind, const std::vector<kube::StatusCause>& causes);
 
 }  // namespace sdb::apimachinery

@@ -1,7 +1,7 @@
 // Store: writes (create, update, patch, delete) and admission of what is written.
 #include <algorithm>
 
-#include "e2e/apimachinery/patch.h"
+#include "e2e/apimachinery/managed_fields.h"
 #include "e2e/apimachinery/store_impl.h"
 
 namespace sdb::apimachinery {
@@ -38,12 +38,6 @@ void addWarnings(RequestContext* ctx, const std::vector<std::string>& w) {
 }  // namespace
 
 
-struct Admitted {
-  Json object;
-  std::vector<std::string> warnings;
-};
-
-// Validates and normalises an object of `info` about to be stored. `old` is null on create.
 KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, const kube::WriteOptions& opts,
                         const std::string& name) {
   Admitted out;
@@ -95,12 +89,52 @@ void setCrdStatus(Json& obj, const std::string& now) {
 }
 
 
+FieldManagerScope fieldManagerScope(const ResourceInfo& info, const std::string& subresource, const std::string& now,
+                                    const std::string& ns, const std::string& name) {
+  FieldManagerScope s;
+  s.type = schemaFor(info);
+  s.apiVersion = info.ref.apiVersion();
+  s.kind = info.ref.kind;
+  s.subresource = subresource;
+  s.statusSubresource = info.statusSubresource;
+  s.now = now;
+  s.objectName = ns + "/" + name;
+  s.emptyObject = emptyObjectFor(info);
+  return s;
+}
+
+namespace {
+
+Json withoutManagedFields(Json o) {
+  if (o.contains("metadata") && o["metadata"].is_object()) o["metadata"].erase("managedFields");
+  return o;
+}
+
+void setManagedFields(Json& obj, Json managed) {
+  if (managed.is_null()) obj["metadata"].erase("managedFields");
+  else obj["metadata"]["managedFields"] = std::move(managed);
+}
+
+}  // namespace
+
+kube::ApiError fieldManagerError(const char* optionsKind, const std::vector<kube::StatusCause>& causes) {
+  return kube::invalidError(optionsKind, "meta.k8s.io", "", causes);
+}
+
 KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs, Json obj, const kube::WriteOptions& opts,
                             RequestContext* ctx) {
   auto resolved = resolve(r.group, r.version, r.resource);
   if (!resolved.ok()) return resolved.error();
-  const ResourceInfo& info = *resolved;
   if (!obj.is_object()) return badRequest("the body of the request was not a JSON object");
+  if (auto causes = validateFieldManager(opts.fieldManager, false); !causes.empty()) {
+    return fieldManagerError("CreateOptions", causes);
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->createLocked(*resolved, urlNs, std::move(obj), opts, ctx, false);
+}
+
+KResult<Json> Store::Impl::createLocked(const ResourceInfo& info, const std::string& urlNs, Json obj,
+                                        const kube::WriteOptions& opts, RequestContext* ctx, bool applied) {
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
   Json& meta = obj["metadata"];
   const std::string ns = info.ref.namespaced ? urlNs : "";
@@ -122,29 +156,30 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
       return invalid(info, "", {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});
     }
     static const std::string alphabet = "bcdfghjklmnpqrstvwxz2456789";
-    name = gen + impl_->random->string(5, alphabet).valueOr("xxxxx");
+    name = gen + random->string(5, alphabet).valueOr("xxxxx");
     meta["name"] = name;
   }
   for (const char* f : {"uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                        "generation", "managedFields", "selfLink"}) {
+                        "generation", "selfLink"}) {
     meta.erase(f);
   }
   if (info.statusSubresource && info.ref.resource != "namespaces" && info.ref.resource != "services") obj.erase("status");
-  auto admitted = admit(info, std::move(obj), nullptr, opts, name);
+  Json sentManagedFields = meta.contains("managedFields") ? meta["managedFields"] : Json(nullptr);
+  auto admitted = admit(info, withoutManagedFields(std::move(obj)), nullptr, opts, name);
   if (!admitted.ok()) return admitted.error();
   addWarnings(ctx, admitted->warnings);
   obj = std::move(admitted->object);
 
-  std::lock_guard<std::mutex> lock(impl_->mu);
   if (info.ref.namespaced) {
-    auto nsInfo = registry_.byResource("", "v1", "namespaces");
-    if (!impl_->objects.count(Impl::key(*nsInfo, "", ns))) return kube::notFoundError("namespaces", "", ns);
+    auto nsInfo = registry->byResource("", "v1", "namespaces");
+    if (!objects.count(Impl::key(*nsInfo, "", ns))) return kube::notFoundError("namespaces", "", ns);
   }
   const std::string key = Impl::key(info, ns, name);
-  if (impl_->objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);
+  if (objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);
+  const std::string now = formatRfc3339(clock->now());
   Json& m = obj["metadata"];
-  m["uid"] = impl_->newUid();
-  m["creationTimestamp"] = formatRfc3339(impl_->clock->now());
+  m["uid"] = newUid();
+  m["creationTimestamp"] = now;
   if (info.hasSpec) m["generation"] = 1;
   // Built-in defaults that clients rely on.
   if (info.ref.resource == "namespaces") {
@@ -154,8 +189,8 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
     if (!spec.contains("type")) spec["type"] = "ClusterIP";
     if (spec.value("clusterIP", "") != "None") {
       std::string ip = spec.value("clusterIP", "");
-      if (ip.empty()) ip = impl_->allocateClusterIp();
-      else if (!impl_->usedClusterIps.insert(ip).second) {
+      if (ip.empty()) ip = allocateClusterIp();
+      else if (!usedClusterIps.insert(ip).second) {
         return invalid(info, name, {{"FieldValueInvalid", "Invalid value: \"" + ip + "\": provided IP is already allocated", "spec.clusterIP"}});
       }
       spec["clusterIP"] = ip;
@@ -166,13 +201,23 @@ KResult<Json> Store::create(const kube::ResourceRef& r, const std::string& urlNs
   } else if (info.ref.resource == "pods") {
     obj["status"] = {{"phase", "Pending"}};
   } else if (info.ref.resource == "customresourcedefinitions") {
-    setCrdStatus(obj, formatRfc3339(impl_->clock->now()));
+    setCrdStatus(obj, now);
   }
-  if (opts.dryRun) return obj;
-  auto stored = impl_->commitPut(info, key, std::move(obj), WT::kAdded, nullptr);
+  if (applied) {
+    setManagedFields(obj, sentManagedFields);
+  } else {
+    if (!sentManagedFields.is_null()) obj["metadata"]["managedFields"] = sentManagedFields;
+    FieldManagerScope scope = fieldManagerScope(info, "", now, ns, name);
+    setManagedFields(obj, trackUpdate(scope.emptyObject, obj, opts.fieldManager, scope, true));
+  }
+  if (opts.dryRun) {
+    if (info.ref.resource == "services") usedClusterIps.erase(jsonString(obj, {"spec", "clusterIP"}));
+    return obj;
+  }
+  auto stored = commitPut(info, key, std::move(obj), WT::kAdded, nullptr);
   if (stored.ok() && info.ref.resource == "customresourcedefinitions") {
     auto crd = schema::Crd::fromJson(*stored);
-    if (crd.ok()) registry_.addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
+    if (crd.ok()) registry->addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
   }
   return stored;
 }
@@ -190,12 +235,22 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
   if (!bodyName.empty() && bodyName != name) {
     return badRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + name + ")");
   }
+  if (auto causes = validateFieldManager(opts.fieldManager, false); !causes.empty()) {
+    return fieldManagerError("UpdateOptions", causes);
+  }
   const std::string ns = info.ref.namespaced ? urlNs : "";
   std::lock_guard<std::mutex> lock(impl_->mu);
   const std::string key = Impl::key(info, ns, name);
   auto it = impl_->objects.find(key);
   if (it == impl_->objects.end()) return kube::notFoundError(info.ref.resource, info.ref.group, name);
   const Json old = it->second;
+  return impl_->replaceLocked(info, key, old, std::move(obj), opts, subresource, ctx, false);
+}
+
+KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::string& key, const Json& old, Json obj,
+                                         const kube::WriteOptions& opts, const std::string& subresource,
+                                         RequestContext* ctx, bool applied) {
+  const std::string name = jsonString(old, {"metadata", "name"});
   const std::string bodyRv = jsonString(obj, {"metadata", "resourceVersion"});
   if (!bodyRv.empty() && bodyRv != jsonString(old, {"metadata", "resourceVersion"})) {
     return kube::conflictError(info.ref.resource, info.ref.group, name,
@@ -206,8 +261,9 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
     next = old;
     if (obj.contains("status")) next["status"] = obj["status"];
     else next.erase("status");
+    if (applied) setManagedFields(next, jsonAt(obj, {"metadata", "managedFields"}) ? obj["metadata"]["managedFields"] : Json(nullptr));
   } else {
-    next = obj;
+    next = std::move(obj);
     if (!next.contains("metadata") || !next["metadata"].is_object()) next["metadata"] = Json::object();
     if (info.statusSubresource) {
       if (old.contains("status")) next["status"] = old["status"];
@@ -218,8 +274,6 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
       if (old["metadata"].contains(f)) next["metadata"][f] = old["metadata"][f];
       else next["metadata"].erase(f);
     }
-    next["metadata"].erase("managedFields");
-    if (old["metadata"].contains("managedFields")) next["metadata"]["managedFields"] = old["metadata"]["managedFields"];
   }
   next["apiVersion"] = info.ref.apiVersion();
   next["kind"] = info.ref.kind;
@@ -232,7 +286,8 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
     next["spec"]["clusterIP"] = old["spec"]["clusterIP"];
     if (old["spec"].contains("clusterIPs")) next["spec"]["clusterIPs"] = old["spec"]["clusterIPs"];
   }
-  auto admitted = admit(info, std::move(next), &old, opts, name);
+  Json sentManagedFields = jsonAt(next, {"metadata", "managedFields"}) ? next["metadata"]["managedFields"] : Json(nullptr);
+  auto admitted = admit(info, withoutManagedFields(std::move(next)), &old, opts, name);
   if (!admitted.ok()) return admitted.error();
   addWarnings(ctx, admitted->warnings);
   next = std::move(admitted->object);
@@ -240,45 +295,30 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
   if (info.hasSpec && specPart(next, info.statusSubresource) != specPart(old, info.statusSubresource)) {
     next["metadata"]["generation"] = old["metadata"].value("generation", int64_t{0}) + 1;
   }
-  if (next == old) return old;  // a no-op update writes nothing and keeps the resourceVersion
+  if (applied) {
+    setManagedFields(next, sentManagedFields);
+  } else {
+    if (!sentManagedFields.is_null()) next["metadata"]["managedFields"] = sentManagedFields;
+    FieldManagerScope scope = fieldManagerScope(info, subresource, formatRfc3339(clock->now()), jsonString(old, {"metadata", "namespace"}), name);
+    setManagedFields(next, trackUpdate(old, next, opts.fieldManager, scope, false));
+  }
+  // A no-op write (ownership aside from its timestamps) stores nothing and keeps the resourceVersion.
+  const Json* nextFields = jsonAt(next, {"metadata", "managedFields"});
+  const Json* oldFields = jsonAt(old, {"metadata", "managedFields"});
+  if (withoutManagedFields(next) == withoutManagedFields(old) &&
+      sameOwnership(nextFields ? *nextFields : Json(nullptr), oldFields ? *oldFields : Json(nullptr))) {
+    return old;
+  }
   if (opts.dryRun) return next;
   const bool deleting = next["metadata"].contains("deletionTimestamp");
   const bool noFinalizers = !next["metadata"].contains("finalizers") || next["metadata"]["finalizers"].empty();
-  if (deleting && noFinalizers) return impl_->commitDelete(info, key, std::move(next));
-  auto stored = impl_->commitPut(info, key, std::move(next), WT::kModified, &old);
+  if (deleting && noFinalizers) return commitDelete(info, key, std::move(next));
+  auto stored = commitPut(info, key, std::move(next), WT::kModified, &old);
   if (stored.ok() && info.ref.resource == "customresourcedefinitions") {
     auto crd = schema::Crd::fromJson(*stored);
-    if (crd.ok()) registry_.addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
+    if (crd.ok()) registry->addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
   }
   return stored;
-}
-
-KResult<Json> Store::patch(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                           kube::PatchType type, const std::string& body, const kube::PatchOptions& opts,
-                           const std::string& subresource, RequestContext* ctx) {
-  auto current = get(r, ns, name);
-  if (!current.ok()) return current.error();
-  auto parsed = parseJson(body, "patch body");
-  if (!parsed.ok()) return badRequest(parsed.error().message);
-  Json next;
-  switch (type) {
-    case kube::PatchType::kMerge:
-    case kube::PatchType::kStrategicMerge:  // simplified: lists are replaced, not merged by key (e2e/README.md)
-      next = applyMergePatch(*current, *parsed);
-      break;
-    case kube::PatchType::kJson: {
-      auto patched = applyJsonPatch(*current, *parsed);
-      if (!patched.ok()) return kube::invalidError(r.kind, r.group, name, {{"FieldValueInvalid", patched.error().message, ""}});
-      next = std::move(*patched);
-      break;
-    }
-    case kube::PatchType::kApply: {
-      ApiError e = kube::fromHttpResponse(415, "");
-      e.message = "server-side apply is not supported yet by the local cluster";
-      return e;
-    }
-  }
-  return update(r, ns, name, std::move(next), opts, subresource, ctx);
 }
 
 KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs, const std::string& name,

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "e2e/apimachinery/managed_fields.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::localcluster {
@@ -62,9 +63,12 @@ Result<Json> decodeBody(const HttpRequest& req) {
   return parseJson(req.body, "request body");
 }
 
-kube::WriteOptions writeOptions(const HttpRequest& req) {
+// Writes other than apply without a fieldManager are recorded under the client's User-Agent up to
+// its first '/' ("kubectl", "OpenAPI-Generator"), as kube-apiserver records them.
+kube::WriteOptions writeOptions(const HttpRequest& req, bool apply = false) {
   kube::WriteOptions o;
   o.fieldManager = req.param("fieldManager");
+  if (o.fieldManager.empty() && !apply) o.fieldManager = apimachinery::managerFromUserAgent(req.header("user-agent"));
   o.dryRun = req.param("dryRun") == "All";
   o.fieldValidation = req.param("fieldValidation");
   return o;
@@ -230,7 +234,7 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
       return errorOf(415, "UnsupportedMediaType", "the body of the request was in an unknown format");
     }
     kube::PatchOptions o;
-    static_cast<kube::WriteOptions&>(o) = writeOptions(req);
+    static_cast<kube::WriteOptions&>(o) = writeOptions(req, type == kube::PatchType::kApply);
     o.force = boolParam(req, "force");
     auto patched = store_.patch(ref, ns, name, type, body, o, sub, &ctx);
     if (!patched.ok()) return error(patched.error());

@@ -46,3 +46,11 @@ expect_fail() {  # expect_fail "what" pattern command...: the command must fail 
   if ! grep -qE -- "$pattern" "$WORK/out"; then echo "FAIL $what: output does not match /$pattern/"; cat "$WORK/out"; exit 1; fi
   echo "ok   $what"; pass=$((pass + 1))
 }
+check_eq() {  # check_eq "what" expected command...: the command must succeed and print exactly expected
+  local what=$1 want=$2 got; shift 2
+  if got=$("$@" 2>"$WORK/err") && [ "$got" = "$want" ]; then
+    echo "ok   $what"; pass=$((pass + 1))
+  else
+    echo "FAIL $what: got '$got', want '$want'"; sed 's/^/     /' "$WORK/err"; exit 1
+  fi
+}

@@ -37,6 +37,10 @@ struct ServiceIdentity {
   std::string namespaceName;  // metadata.namespace
   std::string name;           // metadata.name
   std::string uid;            // metadata.uid: the ownership marker
+  // spec.databaseName, when the user set one; empty: the engine derives a namespace-aware name.
+  // Engines validate it (it is user input) and refuse names their server treats specially.
+  // The PostgreSQL engine does not read it yet (it always derives).
+  std::string databaseName = {};  // a default initializer keeps {ns, name, uid} valid under -Wextra
 };
 
 enum class DeletionPolicy { kRetain, kDelete };

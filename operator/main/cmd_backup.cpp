@@ -16,6 +16,7 @@
 
 #include "operator/backup/runner.h"
 #include "operator/core/clock.h"
+#include "operator/main/cmd_backup_mongo.h"
 #include "operator/main/commands.h"
 #include "operator/main/flags.h"
 
@@ -28,7 +29,7 @@ struct Common {
   std::string engine = "postgres", target, destination, keysDir, keyId, backupId, actor;
   backup::S3Options s3;
   void add(FlagSet& f) {
-    f.addString("engine", &engine, "postgres (redis and mongodb: see docs/backup-format.md)");
+    f.addString("engine", &engine, "postgres or mongodb (redis: see docs/backup-format.md)");
     f.addString("target", &target, "the ServiceDatabase as NAMESPACE/NAME (required)");
     f.addString("destination", &destination, "dir:/path, /path or s3://bucket/prefix (required)");
     f.addString("s3-endpoint", &s3.endpoint, "S3 endpoint URL (empty: AWS)");
@@ -40,7 +41,8 @@ struct Common {
     if (target.empty() || target.find('/') == std::string::npos) return "--target: want NAMESPACE/NAME";
     if (destination.empty()) return "--destination is required";
     if (keysDir.empty()) return "--keys-dir is required";
-    if (engine != "postgres") return "--engine: unsupported value \"" + engine + "\": supported values: postgres";
+    if (engine != "postgres" && engine != "mongodb")
+      return "--engine: unsupported value \"" + engine + "\": supported values: postgres, mongodb";
     return "";
   }
   std::string actorName() const {
@@ -133,7 +135,7 @@ int runBackupCommand(const std::vector<std::string>& args) {
   c.add(flags);
   flags.addString("key-id", &c.keyId, "key id to encrypt with (default: the only key in --keys-dir)");
   flags.addString("backup-id", &c.backupId, "id of this backup (default: time-sortable, generated)");
-  flags.addString("database", &database, "database to dump (default: $PGDATABASE)");
+  flags.addString("database", &database, "database to dump (default: $PGDATABASE, or the database of $MONGODB_URI)");
   flags.addInt("chunk-kib", &chunkKiB, "encryption chunk size in KiB");
   if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
   if (flags.helpRequested()) {
@@ -150,6 +152,16 @@ int runBackupCommand(const std::vector<std::string>& args) {
   if (!keys->count(c.keyId)) return usage(invalidArgument("--key-id: no key \"" + c.keyId + "\" in " + c.keysDir));
   auto dest = backup::Destination::parse(c.destination, c.s3);
   if (!dest.ok()) return usage(dest.error());
+  if (c.engine == "mongodb") {
+    backup::BackupRequest req;
+    req.target = c.target;
+    req.backupId = c.backupId.empty() ? backup::newBackupId(std::chrono::system_clock::now(), CryptoRandom::instance()) : c.backupId;
+    req.keyId = c.keyId;
+    req.key = keys->at(c.keyId);
+    req.chunkSize = static_cast<size_t>(chunkKiB) * 1024;
+    req.actor = c.actorName();
+    return runMongoBackup(std::move(req), database, **dest);
+  }
   if (database.empty() && std::getenv("PGDATABASE")) database = std::getenv("PGDATABASE");
   auto server = serverMajor(database);
   if (!server.ok()) {
@@ -194,6 +206,9 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   flags.addString("into", &into, "a NEW database to restore into; it is dropped again if anything fails");
   flags.addString("owner", &owner, "role that owns the new database and the restored objects");
   flags.addString("maintenance-database", &maintenanceDb, "database to connect to for CREATE/DROP DATABASE");
+  std::string sourceDatabase;
+  flags.addString("source-database", &sourceDatabase,
+                  "mongodb: the database the backup was taken of (default: the name derived from --target)");
   if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
   if (flags.helpRequested()) {
     std::cout << "Usage: servicedb-operator restore [flags]\n\nAuthenticates a backup and restores it into a fresh database.\n\n"
@@ -212,6 +227,7 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   req.keys = *keys;
   req.verifyOnly = verifyOnly;
   req.actor = c.actorName();
+  if (!verifyOnly && c.engine == "mongodb") return runMongoRestore(std::move(req), sourceDatabase, into, **dest);
   if (!verifyOnly) {
     Status created = owner.empty() ? execSql(maintenanceDb, "CREATE DATABASE %I", {into})
                                    : execSql(maintenanceDb, "CREATE DATABASE %I OWNER %I", {into, owner});

@@ -1,8 +1,6 @@
 #include "operator/engines/postgres/names.h"
 
-#include <openssl/evp.h>
-
-#include <cstdio>
+#include "operator/core/hash.h"
 
 namespace sdb::engines::postgres {
 namespace {
@@ -39,19 +37,7 @@ std::string sanitise(std::string_view in, bool& changed) {
 
 }  // namespace
 
-std::string shortHash(std::string_view data, size_t hexChars) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  char buf[3];
-  for (unsigned int i = 0; i < len && hex.size() < hexChars; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-    hex += buf;
-  }
-  hex.resize(std::min(hexChars, hex.size()));
-  return hex;
-}
+std::string shortHash(std::string_view data, size_t hexChars) { return sdb::sha256Hex(data, hexChars); }
 
 Names deriveNames(std::string_view namespaceName, std::string_view name) {
   bool changed = false;

@@ -52,5 +52,23 @@ TEST(InProcessKubeClient, ExpiredResourceVersionIsGone) {
   EXPECT_TRUE(w.error().is(kube::ApiErrorReason::kGone));
 }
 
+TEST(InProcessKubeClient, ServerSideApplyThroughTheInterface) {
+  auto store = Store::open({});
+  InProcessKubeClient impl(**store);
+  kube::KubeClient& c = impl;
+  ASSERT_TRUE(c.create(res::kNamespaces, "", {{"metadata", {{"name", "a"}}}}).ok());
+  const Json desired = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}, {"namespace", "a"}}},
+                        {"stringData", {{"k", "v"}}}};
+  kube::PatchOptions o;
+  o.fieldManager = "servicedb-operator";
+  o.force = true;
+  auto created = c.patch(res::kSecrets, "a", "s", kube::PatchType::kApply, desired.dump(), o);
+  ASSERT_TRUE(created.ok()) << created.error().toString();
+  EXPECT_EQ((*created)["metadata"]["managedFields"][0]["manager"], "servicedb-operator");
+  auto again = c.patch(res::kSecrets, "a", "s", kube::PatchType::kApply, desired.dump(), o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["metadata"]["resourceVersion"], (*created)["metadata"]["resourceVersion"]) << "a no-op apply writes nothing";
+}
+
 }  // namespace
 }  // namespace sdb::apimachinery

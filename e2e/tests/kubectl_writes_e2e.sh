@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Writes as real kubectl makes them (one version per run): server-side apply with conflicts and
+# --force-conflicts and field ownership; patch --type merge|json|strategic; client-side apply of
+# updated built-in objects (strategic merge patches with directives); diff (server-side dry run).
+# Usage: kubectl_writes_e2e.sh KUBECTL_BINARY
+KUBECTL_BIN=$1
+source "$(dirname "$0")/lib.sh"
+k() { "$KUBECTL_BIN" "$@"; }
+kj() { "$KUBECTL_BIN" get "$@" -o json; }
+py() { /usr/bin/python3 -c "$@"; }
+start_cluster
+echo "kubectl $(k version -o json | py 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')"
+
+# ------------------------------------------------------------------ server-side apply
+cat >"$WORK/cm.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ssa
+  labels: {test-label: test}
+data:
+  key: some value
+  other: kept
+EOF
+check "apply --server-side creates" k apply --server-side -f "$WORK/cm.yaml"
+check "managedFields name kubectl's Apply and its fields" bash -c "'$KUBECTL_BIN' get cm ssa -o json --show-managed-fields | /usr/bin/python3 -c '
+import json,sys
+m=json.load(sys.stdin)[\"metadata\"][\"managedFields\"]
+assert [(e[\"manager\"],e[\"operation\"]) for e in m]==[(\"kubectl\",\"Apply\")], m
+assert m[0][\"fieldsV1\"]=={\"f:data\":{\"f:key\":{},\"f:other\":{}},\"f:metadata\":{\"f:labels\":{\"f:test-label\":{}}}}, m'"
+sed 's/some value/changed/' "$WORK/cm.yaml" | grep -v other >"$WORK/cm-other.yaml"
+expect_fail "another manager's different value is a conflict" \
+  'Apply failed with 1 conflict: conflict with "kubectl": .data.key' \
+  k apply --server-side --field-manager=team-b -f "$WORK/cm-other.yaml"
+check "the conflict changed nothing" bash -c "[ \"\$('$KUBECTL_BIN' get cm ssa -o jsonpath='{.data.key}')\" = 'some value' ]"
+check "--force-conflicts takes the field over" k apply --server-side --field-manager=team-b --force-conflicts -f "$WORK/cm-other.yaml"
+check "team-b owns .data.key now, kubectl does not" bash -c "'$KUBECTL_BIN' get cm ssa -o json --show-managed-fields | /usr/bin/python3 -c '
+import json,sys
+o=json.load(sys.stdin)
+assert o[\"data\"][\"key\"]==\"changed\", o[\"data\"]
+m={e[\"manager\"]:e[\"fieldsV1\"] for e in o[\"metadata\"][\"managedFields\"]}
+assert \"f:key\" in m[\"team-b\"][\"f:data\"] and \"f:key\" not in m[\"kubectl\"][\"f:data\"], m'"
+grep -v "other: kept" "$WORK/cm.yaml" | sed 's/some value/changed/' >"$WORK/cm-less.yaml"
+check "kubectl stops applying .data.other" k apply --server-side -f "$WORK/cm-less.yaml"
+check "a field nobody applies any more is removed" bash -c "[ -z \"\$('$KUBECTL_BIN' get cm ssa -o jsonpath='{.data.other}')\" ]"
+check "a field another manager applies stays" bash -c "[ \"\$('$KUBECTL_BIN' get cm ssa -o jsonpath='{.data.key}')\" = changed ]"
+expect_fail "several conflicts are listed per manager (both share .data.key now)" 'Apply failed with 4 conflicts: conflicts with "kubectl":' \
+  bash -c "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, labels: {test-label: x}}\ndata: {key: y}\n' | '$KUBECTL_BIN' apply --server-side --field-manager=team-c -f -"
+check "apply --server-side --dry-run=server stores nothing" bash -c "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {dry: run}\n' | '$KUBECTL_BIN' apply --server-side --field-manager=team-d --dry-run=server -f - && [ -z \"\$('$KUBECTL_BIN' get cm ssa -o jsonpath='{.data.dry}')\" ]"
+
+# A Deployment: list items owned by key, pruned when no longer applied.
+cat >"$WORK/dep.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1
+        ports: [{containerPort: 80}]
+      - name: sidecar
+        image: proxy:1
+EOF
+check "apply a Deployment server-side" k apply --server-side -f "$WORK/dep.yaml"
+check "another manager adds a container by SSA" bash -c "printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {template: {spec: {containers: [{name: logger, image: log:1}]}}}\n' | '$KUBECTL_BIN' apply --server-side --field-manager=injector -f -"
+grep -v "sidecar\|proxy:1" "$WORK/dep.yaml" >"$WORK/dep-less.yaml"
+check "kubectl drops its sidecar" k apply --server-side -f "$WORK/dep-less.yaml"
+check "containers merge by name: app and logger remain" bash -c "[ \"\$('$KUBECTL_BIN' get deploy web -o jsonpath='{.spec.template.spec.containers[*].name}')\" = 'app logger' ]"
+expect_fail "replicas owned by kubectl conflict for a scaler" 'conflict with "kubectl": .spec.replicas' \
+  bash -c "printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 5}\n' | '$KUBECTL_BIN' apply --server-side --field-manager=scaler -f -"
+
+# ------------------------------------------------------------------ patches
+jp() { "$KUBECTL_BIN" get "$1" "$2" -o "jsonpath=$3"; }
+names='{.spec.template.spec.containers[*].name}'
+check "patch --type strategic merges containers by name" \
+  k patch deploy web --type strategic -p '{"spec":{"template":{"spec":{"containers":[{"name":"extra","image":"x:1"}]}}}}'
+check_eq "the new container joins the others" "extra app logger" jp deploy web "$names"
+check "plain kubectl patch is strategic for built-ins" \
+  k patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"E","value":"1"}]}]}}}}'
+check_eq "the patched container kept its image" "nginx:1|E" jp deploy web '{.spec.template.spec.containers[1].image}|{.spec.template.spec.containers[1].env[*].name}'
+check "a \$patch: delete directive" \
+  k patch deploy web --type strategic -p '{"spec":{"template":{"spec":{"containers":[{"name":"extra","$patch":"delete"}]}}}}'
+check_eq "removes one container" "app logger" jp deploy web "$names"
+check "patch --type merge" \
+  k patch deploy web --type merge -p '{"spec":{"template":{"spec":{"containers":[{"name":"solo","image":"s:1"}]}}}}'
+check_eq "replaces the list" "solo" jp deploy web "$names"
+check "patch --type json" \
+  k patch deploy web --type json -p '[{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"two","image":"t:1"}}]'
+check_eq "adds by path" "solo two" jp deploy web "$names"
+expect_fail "a strategic patch without the merge key is refused" 'does not contain declared merge key: name' \
+  k patch deploy web --type strategic -p '{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}'
+check "our CRDs and a custom resource" bash -c "'$KUBECTL_BIN' apply -f '$SOURCE_DIR/crds/' && '$KUBECTL_BIN' wait --for=condition=Established crd --all --timeout=20s && '$KUBECTL_BIN' apply -f '$SOURCE_DIR/crds/examples/servicedatabase-postgres-shared.yaml'"
+expect_fail "a strategic merge patch of a custom resource is refused (415)" 'UnsupportedMediaType|unknown format|not supported' \
+  k patch sdb payments --type strategic -p '{"spec":{"deletionPolicy":"Delete"}}'
+
+# ------------------------------------------------------------------ client-side apply of updated built-ins
+cat >"$WORK/csa.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: csa}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: csa}}
+  template:
+    metadata: {labels: {app: csa}}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1
+        env: [{name: A, value: "1"}, {name: B, value: "2"}]
+      - name: sidecar
+        image: proxy:1
+EOF
+check "client-side apply creates" k apply -f "$WORK/csa.yaml"
+check "someone else annotates the pod template" k patch deploy csa -p '{"spec":{"template":{"metadata":{"annotations":{"team":"x"}}}}}'
+cat >"$WORK/csa2.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: csa}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: csa}}
+  template:
+    metadata: {labels: {app: csa}}
+    spec:
+      containers:
+      - name: logger
+        image: log:1
+      - name: app
+        image: nginx:2
+        env: [{name: A, value: "1"}]
+EOF
+check "kubectl diff (a server-side dry run) shows the update and exits 1" bash -c "
+  '$KUBECTL_BIN' diff -f '$WORK/csa2.yaml' >'$WORK/diff.out'; rc=\$?; cat '$WORK/diff.out'
+  [ \$rc = 1 ] && grep -q '^-  replicas: 2' '$WORK/diff.out' && grep -q '^+  replicas: 3' '$WORK/diff.out' && grep -q '^-.*proxy:1' '$WORK/diff.out'"
+check_eq "diff changed nothing" "2" jp deploy csa '{.spec.replicas}'
+check "client-side apply of the updated Deployment (a strategic patch with directives)" k apply -f "$WORK/csa2.yaml"
+check_eq "sidecar and env B deleted, logger added, order kept, the annotation stays" "logger app|A|nginx:2|x|3" \
+  jp deploy csa '{.spec.template.spec.containers[*].name}|{.spec.template.spec.containers[1].env[*].name}|{.spec.template.spec.containers[1].image}|{.spec.template.metadata.annotations.team}|{.spec.replicas}'
+check "kubectl diff of the applied file is empty (exit 0)" k diff -f "$WORK/csa2.yaml"
+cat >"$WORK/sts.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: pg
+        image: postgres:15
+        ports: [{containerPort: 5432, name: pg}]
+        volumeMounts: [{name: data, mountPath: /data}, {name: wal, mountPath: /wal}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+EOF
+check "client-side apply of a StatefulSet" k apply -f "$WORK/sts.yaml"
+sed -e 's/postgres:15/postgres:16/' -e 's/replicas: 1/replicas: 2/' -e 's|, {name: wal, mountPath: /wal}||' "$WORK/sts.yaml" >"$WORK/sts2.yaml"
+check "client-side apply of the updated StatefulSet" k apply -f "$WORK/sts2.yaml"
+check_eq "new image and replicas, the dropped volumeMount gone" "postgres:16|2|/data" \
+  jp sts db '{.spec.template.spec.containers[0].image}|{.spec.replicas}|{.spec.template.spec.containers[0].volumeMounts[*].mountPath}'
+
+stop_cluster
+echo "$pass passed, 0 failed"
