@@ -199,6 +199,19 @@ PResult<void> Credentials::promote(SlotState& s) {
   // the desired Secret is otherwise a subset of the live one.
   auto written = apply(desired(s, *s.pending, std::nullopt, annotations), std::nullopt);
   if (!written.ok()) return written.error();
+  if (jsonAt(*written, {"data", specs::kKeyPendingPassword}) != nullptr) {
+    // Server-side apply drops only fields our manager owns; someone else wrote `pending-password`
+    // (an edit by hand, say). Remove it explicitly, guarded by the resourceVersion we just got.
+    Json ops = Json::array({{{"op", "test"}, {"path", "/metadata/resourceVersion"},
+                             {"value", jsonString(*written, {"metadata", "resourceVersion"})}},
+                            {{"op", "remove"}, {"path", std::string("/data/") + specs::kKeyPendingPassword}}});
+    kube::PatchOptions opts;
+    opts.fieldManager = d_.fieldManager;
+    auto r = d_.client.patch(res::kSecrets, sdb_.ns, s.secretName, kube::PatchType::kJson, dumpJson(ops), opts);
+    if (!r.ok()) return apiProblem(r.error(), "removing pending-password from Secret \"" + s.secretName + "\"");
+    d_.secrets.remember(*r);
+    written = std::move(*r);
+  }
   s.password = *s.pending;
   s.pending.reset();
   s.live = std::move(*written);

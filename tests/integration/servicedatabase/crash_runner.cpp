@@ -23,7 +23,6 @@
 #include "operator/engines/postgres/postgres_engine.h"
 #include "operator/runtime/conditions.h"
 #include "operator/runtime/event_recorder.h"
-#include "tests/unit/servicedatabase/test_client.h"
 
 using namespace sdb;
 using namespace sdb::controllers::servicedatabase;
@@ -107,8 +106,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   apimachinery::InProcessKubeClient inproc(**store);
-  testing::TestClient shim(inproc);  // serves apply until the store does (branch lc2)
-  CountingClient client(shim);
+  CountingClient client(inproc);
 
   BackendRegistry backends;
   PostgresSharedOptions po;

@@ -63,6 +63,12 @@ TEST_F(ControllerTest, ProvisionsSecretsStatusFinalizerAndOneEvent) {
   EXPECT_EQ((*owner)["uid"], sdb["metadata"]["uid"]);
   EXPECT_EQ(secret["metadata"]["labels"]["app.kubernetes.io/managed-by"], "servicedb-operator");
   EXPECT_EQ(secret["type"], "servicebinding.io/postgresql");
+  // Applied server-side with the fixed field manager.
+  bool applied = false;
+  for (const auto& m : secret["metadata"]["managedFields"]) {
+    applied = applied || (m.value("manager", "") == kFieldManager && m.value("operation", "") == "Apply");
+  }
+  EXPECT_TRUE(applied) << secret["metadata"]["managedFields"].dump();
 
   auto provisioned = events("Provisioned");
   ASSERT_EQ(provisioned.size(), 1u);

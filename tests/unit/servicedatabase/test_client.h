@@ -55,8 +55,7 @@ class KillSwitch {
   int steps_ = 0;
 };
 
-// A pass-through KubeClient that counts writes, consults a KillSwitch, and (until server-side
-// apply lands in the store, branch lc2) serves apply patches with create/update.
+// A pass-through KubeClient that counts writes and consults a KillSwitch.
 class TestClient final : public kube::KubeClient {
  public:
   explicit TestClient(kube::KubeClient& inner) : inner_(inner) {}
@@ -89,9 +88,7 @@ class TestClient final : public kube::KubeClient {
                             kube::PatchType t, const std::string& body, const kube::PatchOptions& o = {},
                             const std::string& sub = "") override {
     if (!allow()) return kube::networkError("injected: the process was killed");
-    auto result = inner_.patch(r, ns, name, t, body, o, sub);
-    if (t == kube::PatchType::kApply && !result.ok() && result.error().httpCode == 415) return applyShim(r, ns, name, body, o);
-    return result;
+    return inner_.patch(r, ns, name, t, body, o, sub);
   }
   kube::KResult<Json> remove(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
                              const kube::DeleteOptions& o = {}) override {
@@ -107,25 +104,6 @@ class TestClient final : public kube::KubeClient {
     }
     ++writes;
     return true;
-  }
-  // TEMPORARY, until the store serves server-side apply: the fields the operator applies are
-  // replaced wholesale, which is what apply does for fields only our manager owns.
-  kube::KResult<Json> applyShim(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                                const std::string& body, const kube::PatchOptions& o) {
-    Json desired = Json::parse(body);
-    kube::WriteOptions wo;
-    wo.fieldManager = o.fieldManager;
-    auto live = inner_.get(r, ns, name);
-    if (!live.ok()) return inner_.create(r, ns, desired, wo);
-    Json merged = *live;
-    for (const char* k : {"labels", "annotations", "ownerReferences"}) {
-      if (desired["metadata"].contains(k)) merged["metadata"][k] = desired["metadata"][k];
-      else merged["metadata"].erase(k);
-    }
-    for (auto it = desired.begin(); it != desired.end(); ++it) {
-      if (it.key() != "metadata") merged[it.key()] = it.value();
-    }
-    return inner_.update(r, ns, merged, wo);
   }
   kube::KubeClient& inner_;
 };
