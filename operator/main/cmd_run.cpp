@@ -7,6 +7,7 @@
 #include "operator/main/flags.h"
 #include "operator/main/kube_client_factory.h"
 #include "operator/main/manager_wiring.h"
+#include "operator/specs/servicedatabase.h"
 
 namespace sdb::cli {
 
@@ -25,6 +26,9 @@ int runManager(const std::vector<std::string>& args) {
   flags.addString("health-probe-bind-address", &run.healthAddress, "address of /healthz and /readyz");
   flags.addInt("graceful-shutdown-timeout", &run.shutdownTimeoutSeconds,
                "seconds to wait for in-flight reconciles on SIGTERM/SIGINT");
+  std::string syncPeriod = "10m";
+  flags.addString("sync-period", &syncPeriod,
+                  "how often every cached object is reconciled again, as a Go duration (10m, 1h30m)");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -40,6 +44,13 @@ int runManager(const std::vector<std::string>& args) {
     std::cerr << "servicedb-operator run: --graceful-shutdown-timeout: must not be negative\n";
     return 2;
   }
+  auto period = specs::parseGoDuration(syncPeriod);
+  if (!period.ok() || period->count() < 1) {
+    std::cerr << "servicedb-operator run: --sync-period: " << (period.ok() ? "must be at least 1s" : period.error().message)
+              << "\n";
+    return 2;
+  }
+  run.syncPeriod = *period;
   auto logged = setupLogging(log);
   if (!logged.ok()) {
     std::cerr << "servicedb-operator run: " << logged.error().message << "\n";

@@ -32,6 +32,7 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   mo.metricsAddress = options.metricsAddress;
   mo.healthAddress = options.healthAddress;
   mo.shutdownTimeout = std::chrono::seconds(options.shutdownTimeoutSeconds);
+  mo.resyncPeriod = options.syncPeriod;
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   mo.podName = host;

@@ -7,6 +7,7 @@
 // exit code: 0 after a graceful shutdown, 1 on failure or lost leadership.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct RunOptions {
   std::string metricsAddress = ":8080";
   std::string healthAddress = ":8081";
   int shutdownTimeoutSeconds = 30;
+  std::chrono::seconds syncPeriod{std::chrono::minutes(10)};  // informer resync: every object reconciled again
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
