@@ -45,12 +45,17 @@ api_writes() { grep -v '"method":"GET"' "$WORK/lc/requests.log" | grep -vc '/lea
 start_cluster
 check "apply the CRDs" kubectl apply -f "$SOURCE_DIR/crds/"
 check "CRDs established" kubectl wait --for=condition=Established crd --all --timeout=20s
-for ns in servicedb-system a b; do check "namespace $ns" kubectl create namespace "$ns"; done
+# (kubectl create sends protobuf for built-in kinds, which the local cluster does not read: render
+# with --dry-run=client and apply, which sends JSON.)
+for ns in servicedb-system a b; do
+  check "namespace $ns" sh -c "kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f -"
+done
 for ns in a b; do
-  check "admin Secret in $ns" kubectl -n "$ns" create secret generic pg-admin \
+  kubectl -n "$ns" create secret generic pg-admin --dry-run=client -o yaml \
     --from-literal=host="$PGFX_HOST" --from-literal=port="$PGFX_PORT" \
     --from-literal=username="$PGFX_ADMIN_USER" --from-literal=password="$PGFX_ADMIN_PASSWORD" \
-    --from-literal=sslmode=verify-full --from-file=ca.crt="$PGFX_CA"
+    --from-literal=sslmode=verify-full --from-file=ca.crt="$PGFX_CA" >"$WORK/admin-$ns.yaml"
+  check "admin Secret in $ns" kubectl apply -f "$WORK/admin-$ns.yaml"
 done
 
 "$OPERATOR" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system \
