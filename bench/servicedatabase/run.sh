@@ -47,6 +47,8 @@ kubectl -n bench create secret generic pg-admin --dry-run=client -o yaml --from-
   kubectl apply -f - >/dev/null
 
 # --- the floor: the same children with kubectl, the same SQL directly --------------------------
+# (Same keys, sizes and labels as the operator's Secrets, except the managed-by label, so the
+# operator's Secret cache, which selects on it, does not hold the floor's Secrets.)
 ca_b64=$(base64 -w0 < "$PGFX_CA")
 b64() { printf %s "$1" | base64 -w0; }
 python3 - "$N" "$ca_b64" "$PGFX_HOST" "$PGFX_PORT" >"$W/floor-secrets.yaml" <<'PY'
@@ -64,7 +66,7 @@ kind: Secret
 metadata:
   name: {name}
   namespace: floor
-  labels: {{app.kubernetes.io/managed-by: servicedb-operator, servicedb.io/database: sdb-{i}, servicedb.io/credentials: {slot}}}
+  labels: {{app.kubernetes.io/part-of: bench-floor, servicedb.io/database: sdb-{i}, servicedb.io/credentials: {slot}}}
 data:
   host: {b(host)}
   port: {b(port)}
