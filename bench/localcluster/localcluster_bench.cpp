@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
       http::write(*c.stream, req);
       boost::beast::flat_buffer buf;
       http::response_parser<http::buffer_body> parser;
+      parser.body_limit(boost::none);  // a watch is one long body (Beast caps bodies at 8 MB by default)
       http::read_header(*c.stream, buf, parser);
       ready++;
       char chunk[65536];

@@ -46,6 +46,7 @@ Store::Store(StoreOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->clock = impl_->options.clock ? impl_->options.clock : &SystemClock::instance();
   impl_->random = impl_->options.random ? impl_->options.random : &CryptoRandom::instance();
   impl_->registry = &registry_;
+  impl_->gcDirty = true;  // a first collection for whatever a restart left pending
 }
 
 Store::~Store() {

@@ -10,6 +10,9 @@
 // - status is written only through the status subresource when the kind has one; the main resource
 //   ignores status changes there, and /status ignores everything else;
 // - deletion with finalizers sets deletionTimestamp; the object goes when the last finalizer does;
+//   propagationPolicy Background, Foreground (finalizer foregroundDeletion, blockOwnerDeletion) and
+//   Orphan (finalizer orphan), carried out by collectGarbage(); namespaces terminate (phase
+//   Terminating, no new content, contents deleted, then the namespace);
 // - custom resources are pruned, defaulted and validated against their CRD's structural schema
 //   (422 Invalid with field causes); fieldValidation Strict|Warn|Ignore; dryRun=All;
 // - CRDs register their resources and get Established and NamesAccepted;
@@ -26,6 +29,7 @@
 // Contract: thread-safe (one mutex; watchers are fed under it, readers drain without it).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -81,7 +85,15 @@ class Store {
                             kube::PatchType type, const std::string& body, const kube::PatchOptions& opts = {},
                             const std::string& subresource = "", RequestContext* ctx = nullptr);
   kube::KResult<Json> remove(const kube::ResourceRef& r, const std::string& ns, const std::string& name,
-                             const kube::DeleteOptions& opts = {});
+                             const kube::DeleteOptions& opts = {}, RequestContext* ctx = nullptr);
+
+  // Garbage collection and namespace termination (store_gc.cpp), as kube-controller-manager's
+  // garbage collector and namespace controller do them: one pass over every object, returning the
+  // number of writes it made (call until 0 to reach a fixed point; tests do). GarbageCollector
+  // (garbage_collector.h) runs passes on a thread whenever writes may have given it work.
+  size_t collectGarbage();
+  // Blocks until a write may have given the collector work (true) or `timeout` passes (false).
+  bool waitForGarbage(std::chrono::milliseconds timeout);
 
   int64_t resourceVersion() const;
   // Queues a BOOKMARK at the current resourceVersion, ordered after every event already queued.

@@ -2,6 +2,7 @@
 // Impl::mu held unless a function says otherwise.
 #pragma once
 
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -64,7 +65,22 @@ struct Store::Impl {
   kube::KResult<Json> replaceLocked(const ResourceInfo& info, const std::string& key, const Json& old, Json obj,
                                     const kube::WriteOptions& opts, const std::string& subresource, RequestContext* ctx,
                                     bool applied);
+  // Deletion with its propagation policy (store_delete.cpp): finalizers "orphan" and
+  // "foregroundDeletion" for Orphan and Foreground, deletionTimestamp while finalizers remain,
+  // Terminating for namespaces. `policy` is the validated propagation policy ("" for the kind's
+  // default).
+  kube::KResult<Json> removeLocked(const ResourceInfo& info, const std::string& key, const kube::DeleteOptions& opts,
+                                   RequestContext* ctx);
+
+  // Garbage collection (store_gc.cpp).
+  bool gcDirty = false;  // a write may have given the collector work
+  std::condition_variable gcWake;
+  size_t collectGarbageLocked();
 };
+
+// Whether an object still has finalizers that hold its deletion (metadata.finalizers, and for
+// namespaces spec.finalizers).
+bool hasFinalizers(const Json& obj, const ResourceInfo& info);
 
 // Validates and normalises an object of `info` about to be stored (store_write.cpp). `old` is null
 // on create.

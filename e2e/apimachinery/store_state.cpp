@@ -126,6 +126,13 @@ kube::KResult<Json> Store::Impl::commitPut(const ResourceInfo& info, const std::
     return e;
   }
   objects[key] = obj;
+  // Deletions in progress and changed owner references may give the garbage collector work.
+  const Json* refs = jsonAt(obj, {"metadata", "ownerReferences"});
+  const Json* oldRefs = old ? jsonAt(*old, {"metadata", "ownerReferences"}) : nullptr;
+  if (jsonAt(obj, {"metadata", "deletionTimestamp"}) || (refs ? !oldRefs || *refs != *oldRefs : oldRefs != nullptr)) {
+    gcDirty = true;
+    gcWake.notify_all();
+  }
   HistoryEvent ev{rv, type, info.ref.group, info.ref.resource, jsonString(obj, {"metadata", "namespace"}), obj,
                   old ? *old : Json(nullptr)};
   notify(ev);
@@ -147,6 +154,8 @@ kube::KResult<Json> Store::Impl::commitDelete(const ResourceInfo& info, const st
     return e;
   }
   objects.erase(key);
+  gcDirty = true;
+  gcWake.notify_all();
   HistoryEvent ev{rv, kube::WatchEvent::Type::kDeleted, info.ref.group, info.ref.resource,
                   jsonString(obj, {"metadata", "namespace"}), obj, Json(nullptr)};
   notify(ev);

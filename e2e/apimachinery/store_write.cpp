@@ -1,6 +1,7 @@
 // Store: writes (create, update, patch, delete) and admission of what is written.
 #include <algorithm>
 
+#include "e2e/apimachinery/builtin_rules.h"
 #include "e2e/apimachinery/managed_fields.h"
 #include "e2e/apimachinery/store_impl.h"
 
@@ -68,6 +69,7 @@ KResult<Admitted> admit(const ResourceInfo& info, Json obj, const Json* old, con
       }
     }
   }
+  if (!info.crd) normalizeBuiltin(info, obj);
   out.object = std::move(obj);
   return out;
 }
@@ -172,7 +174,20 @@ KResult<Json> Store::Impl::createLocked(const ResourceInfo& info, const std::str
 
   if (info.ref.namespaced) {
     auto nsInfo = registry->byResource("", "v1", "namespaces");
-    if (!objects.count(Impl::key(*nsInfo, "", ns))) return kube::notFoundError("namespaces", "", ns);
+    auto nsObj = objects.find(Impl::key(*nsInfo, "", ns));
+    if (nsObj == objects.end()) return kube::notFoundError("namespaces", "", ns);
+    if (jsonAt(nsObj->second, {"metadata", "deletionTimestamp"})) {
+      // The NamespaceLifecycle admission plugin's answer.
+      kube::ApiError e = kube::fromHttpResponse(403, "");
+      e.reason = kube::ApiErrorReason::kForbidden;
+      e.message = info.ref.groupResource() + " \"" + name + "\" is forbidden: unable to create new content in namespace " + ns +
+                  " because it is being terminated";
+      e.name = name;
+      e.group = info.ref.group;
+      e.kind = info.ref.resource;
+      e.causes = {{"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"}};
+      return e;
+    }
   }
   const std::string key = Impl::key(info, ns, name);
   if (objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);
@@ -184,6 +199,7 @@ KResult<Json> Store::Impl::createLocked(const ResourceInfo& info, const std::str
   // Built-in defaults that clients rely on.
   if (info.ref.resource == "namespaces") {
     obj["status"] = {{"phase", "Active"}};
+    if (!jsonAt(obj, {"spec", "finalizers"})) obj["spec"]["finalizers"] = {"kubernetes"};
   } else if (info.ref.resource == "services") {
     Json& spec = obj["spec"];
     if (!spec.contains("type")) spec["type"] = "ClusterIP";
@@ -227,7 +243,8 @@ KResult<Json> Store::update(const kube::ResourceRef& r, const std::string& urlNs
   auto resolved = resolve(r.group, r.version, r.resource);
   if (!resolved.ok()) return resolved.error();
   const ResourceInfo& info = *resolved;
-  if (!subresource.empty() && (subresource != "status" || !info.statusSubresource)) {
+  const bool finalize = subresource == "finalize" && info.ref.group.empty() && info.ref.resource == "namespaces";
+  if (!subresource.empty() && !finalize && (subresource != "status" || !info.statusSubresource)) {
     return kube::notFoundError(info.ref.resource + "/" + subresource, info.ref.group, name);
   }
   if (!obj.is_object()) return badRequest("the body of the request was not a JSON object");
@@ -257,11 +274,17 @@ KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::st
                                "the object has been modified; please apply your changes to the latest version and try again");
   }
   Json next;
+  const bool isNamespace = info.ref.group.empty() && info.ref.resource == "namespaces";
   if (subresource == "status") {
     next = old;
     if (obj.contains("status")) next["status"] = obj["status"];
     else next.erase("status");
     if (applied) setManagedFields(next, jsonAt(obj, {"metadata", "managedFields"}) ? obj["metadata"]["managedFields"] : Json(nullptr));
+  } else if (subresource == "finalize") {
+    // A namespace's spec.finalizers change only through /finalize.
+    next = old;
+    if (const Json* f = jsonAt(obj, {"spec", "finalizers"})) next["spec"]["finalizers"] = *f;
+    else if (next.contains("spec")) next["spec"].erase("finalizers");
   } else {
     next = std::move(obj);
     if (!next.contains("metadata") || !next["metadata"].is_object()) next["metadata"] = Json::object();
@@ -273,6 +296,10 @@ KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::st
                           "namespace", "name"}) {
       if (old["metadata"].contains(f)) next["metadata"][f] = old["metadata"][f];
       else next["metadata"].erase(f);
+    }
+    if (isNamespace) {
+      if (const Json* f = jsonAt(old, {"spec", "finalizers"})) next["spec"]["finalizers"] = *f;
+      else if (next.contains("spec") && next["spec"].is_object()) next["spec"].erase("finalizers");
     }
   }
   next["apiVersion"] = info.ref.apiVersion();
@@ -292,6 +319,15 @@ KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::st
   addWarnings(ctx, admitted->warnings);
   next = std::move(admitted->object);
   if (info.ref.resource == "customresourcedefinitions") setCrdStatus(next, jsonString(old["status"]["conditions"][0], {"lastTransitionTime"}));
+  if (subresource.empty() && !info.crd) {
+    auto lookup = [this](const std::string& resource, const std::string& objName) -> const Json* {
+      auto sc = registry->byResource(resource == "storageclasses" ? "storage.k8s.io" : "", "v1", resource);
+      if (!sc) return nullptr;
+      auto it = objects.find(Impl::key(*sc, "", objName));
+      return it == objects.end() ? nullptr : &it->second;
+    };
+    if (auto refused = checkBuiltinUpdate(info, next, old, lookup)) return *refused;
+  }
   if (info.hasSpec && specPart(next, info.statusSubresource) != specPart(old, info.statusSubresource)) {
     next["metadata"]["generation"] = old["metadata"].value("generation", int64_t{0}) + 1;
   }
@@ -310,66 +346,13 @@ KResult<Json> Store::Impl::replaceLocked(const ResourceInfo& info, const std::st
     return old;
   }
   if (opts.dryRun) return next;
-  const bool deleting = next["metadata"].contains("deletionTimestamp");
-  const bool noFinalizers = !next["metadata"].contains("finalizers") || next["metadata"]["finalizers"].empty();
-  if (deleting && noFinalizers) return commitDelete(info, key, std::move(next));
+  if (next["metadata"].contains("deletionTimestamp") && !hasFinalizers(next, info)) return commitDelete(info, key, std::move(next));
   auto stored = commitPut(info, key, std::move(next), WT::kModified, &old);
   if (stored.ok() && info.ref.resource == "customresourcedefinitions") {
     auto crd = schema::Crd::fromJson(*stored);
     if (crd.ok()) registry->addCrd(std::make_shared<const schema::Crd>(std::move(*crd)));
   }
   return stored;
-}
-
-KResult<Json> Store::remove(const kube::ResourceRef& r, const std::string& urlNs, const std::string& name,
-                            const kube::DeleteOptions& opts) {
-  auto resolved = resolve(r.group, r.version, r.resource);
-  if (!resolved.ok()) return resolved.error();
-  const ResourceInfo& info = *resolved;
-  const std::string ns = info.ref.namespaced ? urlNs : "";
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  const std::string key = Impl::key(info, ns, name);
-  auto it = impl_->objects.find(key);
-  if (it == impl_->objects.end()) return kube::notFoundError(info.ref.resource, info.ref.group, name);
-  Json obj = it->second;
-  const std::string uid = jsonString(obj, {"metadata", "uid"}), rv = jsonString(obj, {"metadata", "resourceVersion"});
-  if (opts.preconditionUid && *opts.preconditionUid != uid) {
-    return kube::conflictError(info.ref.resource, info.ref.group, name,
-                               "Precondition failed: UID in precondition: " + *opts.preconditionUid + ", UID in object meta: " + uid);
-  }
-  if (opts.preconditionResourceVersion && *opts.preconditionResourceVersion != rv) {
-    return kube::conflictError(info.ref.resource, info.ref.group, name,
-                               "Precondition failed: ResourceVersion in precondition: " + *opts.preconditionResourceVersion +
-                                   ", ResourceVersion in object meta: " + rv);
-  }
-  if (opts.dryRun) return obj;
-  const bool hasFinalizers = obj["metadata"].contains("finalizers") && !obj["metadata"]["finalizers"].empty();
-  if (hasFinalizers) {
-    if (obj["metadata"].contains("deletionTimestamp")) return obj;
-    Json old = obj;
-    obj["metadata"]["deletionTimestamp"] = formatRfc3339(impl_->clock->now());
-    obj["metadata"]["deletionGracePeriodSeconds"] = 0;
-    if (info.hasSpec) obj["metadata"]["generation"] = obj["metadata"].value("generation", int64_t{0}) + 1;
-    return impl_->commitPut(info, key, std::move(obj), WT::kModified, &old);
-  }
-  auto deleted = impl_->commitDelete(info, key, std::move(obj));
-  if (deleted.ok() && info.ref.resource == "customresourcedefinitions") {
-    // The CRD's objects go with it.
-    const std::string group = jsonString(*deleted, {"spec", "group"});
-    const std::string plural = jsonString(*deleted, {"spec", "names", "plural"});
-    for (const auto& ci : registry_.all()) {
-      if (!ci.crd || ci.ref.group != group || ci.ref.resource != plural) continue;
-      const std::string prefix = Impl::prefix(ci, "");
-      std::vector<std::pair<std::string, Json>> doomed;
-      for (auto o = impl_->objects.lower_bound(prefix); o != impl_->objects.end() && o->first.rfind(prefix, 0) == 0; ++o) {
-        doomed.emplace_back(o->first, o->second);
-      }
-      for (auto& [k, o] : doomed) (void)impl_->commitDelete(ci, k, std::move(o));
-      break;
-    }
-    registry_.removeCrd(name);
-  }
-  return deleted;
 }
 
 }  // namespace sdb::apimachinery

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <sstream>
+#include <thread>
 
 #include "e2e/apimachinery/managed_fields.h"
 #include "operator/schema/yaml_json.h"
@@ -93,6 +94,31 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     return error(e);
   }
   const auto segs = split(req.path);
+  // /admin/* is for the admin token alone (checked above), whatever identities come later.
+  if (!segs.empty() && segs[0] == "admin") {
+    if (options_.faults) return options_.faults->serveAdmin(req);
+    return errorOf(404, "NotFound", "the server could not find the requested resource");
+  }
+  FaultDecision fault;
+  if (options_.faults) fault = options_.faults->decide(req);
+  if (fault.latencyMs > 0) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(fault.latencyMs);
+    while (!stopping_ && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+    }
+  }
+  if (fault.status == 500) {
+    return errorOf(500, "InternalError", "Internal error occurred: injected fault (servicedb-localcluster --fault-error-rate)");
+  }
+  if (fault.status == 429) {
+    kube::ApiError e = kube::fromHttpResponse(429, "");
+    e.message = "Too many requests, please try again later.";
+    e.retryAfterSeconds = fault.retryAfterSeconds;
+    HttpResponse r = error(e);
+    r.headers.push_back({"Retry-After", std::to_string(fault.retryAfterSeconds)});
+    return r;
+  }
   if (req.path == "/version") {
     return json(200, {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0-servicedb"}, {"gitCommit", "servicedb"},
                       {"gitTreeState", "clean"}, {"buildDate", "2026-11-25T00:00:00Z"}, {"goVersion", "go1.23.0"},
@@ -201,6 +227,12 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
     return json(200, *obj);
   }
   apimachinery::RequestContext ctx;
+  // Bodies are JSON or YAML; protobuf (which kubectl 1.33's typed generators send) is refused with
+  // 415, as a server that does not speak it answers, so the client falls back to JSON.
+  if ((m == "POST" || m == "PUT" || m == "PATCH") && req.header("content-type").find("protobuf") != std::string::npos) {
+    return errorOf(415, "UnsupportedMediaType",
+                   "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+  }
   if (m == "POST" && name.empty()) {
     auto body = decodeBody(req);
     if (!body.ok()) return error(kube::badRequestError(body.error().message));
@@ -257,11 +289,23 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
           }
         }
         if (body->contains("dryRun") && (*body)["dryRun"].is_array() && !(*body)["dryRun"].empty()) o.dryRun = true;
+        // The older orphanDependents flag, which may not be combined with propagationPolicy.
+        if (body->contains("orphanDependents") && (*body)["orphanDependents"].is_boolean()) {
+          if (!o.propagationPolicy.empty()) {
+            return error(kube::invalidError("DeleteOptions", "meta.k8s.io", "",
+                                            {{"FieldValueInvalid", "Invalid value: \"" + o.propagationPolicy +
+                                                                       "\": orphanDependents and deletionPropagation cannot be both set",
+                                              "propagationPolicy"}}));
+          }
+          o.propagationPolicy = (*body)["orphanDependents"].get<bool>() ? "Orphan" : "Background";
+        }
       }
     }
-    auto deleted = store_.remove(ref, ns, name, o);
+    auto deleted = store_.remove(ref, ns, name, o, &ctx);
     if (!deleted.ok()) return error(deleted.error());
-    return json(200, *deleted);
+    HttpResponse r = json(200, *deleted);
+    addWarnings(r, ctx);
+    return r;
   }
   kube::ApiError e = kube::fromHttpResponse(405, "");
   e.message = "the server does not allow this method on the requested resource";
@@ -283,36 +327,81 @@ HttpResponse ApiServer::watch(const HttpRequest& req, const ResourceInfo& info, 
     if (watcher.error().httpCode != 410) return error(watcher.error());
     // kube-apiserver reports an expired resourceVersion as an ERROR event on a 200 stream.
     Json status = kube::toStatusJson(watcher.error());
-    r.stream = [status](const ChunkWriter& write) { write(Json{{"type", "ERROR"}, {"object", status}}.dump() + "\n"); };
+    r.stream = [status](const ChunkWriter& write) {
+      write(Json{{"type", "ERROR"}, {"object", status}}.dump() + "\n");
+      return true;
+    };
     return r;
   }
   auto w = *watcher;
   const bool bookmarks = o.allowWatchBookmarks;
-  r.stream = [this, w, info, table, timeout, bookmarks](const ChunkWriter& write) {
+  r.stream = [this, w, info, table, timeout, bookmarks, userAgent = req.header("user-agent"),
+              path = req.path](const ChunkWriter& write) {
     using clock = std::chrono::steady_clock;
-    const auto end = clock::now() + std::chrono::seconds(timeout);
+    const auto start = clock::now();
+    const auto end = start + std::chrono::seconds(timeout);
+    // Faults: the cut period is looked up again every 250 ms, so POST /admin/faults reaches watches
+    // that are already open.
+    auto cutAt = clock::time_point::max();
+    auto nextFaultCheck = start;
     auto nextBookmark = clock::now() + std::chrono::seconds(options_.bookmarkIntervalSeconds);
     bool first = true;
+    auto line = [&](const kube::WatchEvent& e) {
+      if (table && e.type != kube::WatchEvent::Type::kError && e.type != kube::WatchEvent::Type::kBookmark) {
+        Json object = toTable(info, e.object, true);
+        if (!first) object["columnDefinitions"] = Json::array();
+        first = false;
+        return Json{{"type", kube::watchEventTypeName(e.type)}, {"object", object}}.dump() + "\n";
+      }
+      // {"type":..,"object":..} without copying the object into a wrapper first.
+      return std::string("{\"type\":\"") + kube::watchEventTypeName(e.type) + "\",\"object\":" + dumpJson(e.object) + "}\n";
+    };
+    bool clean = true;
     while (!stopping_ && clock::now() < end) {
+      if (options_.faults && clock::now() >= nextFaultCheck) {
+        int cut = options_.faults->watchCutSeconds(userAgent, path);
+        cutAt = cut > 0 ? start + std::chrono::seconds(cut) : clock::time_point::max();
+        nextFaultCheck = clock::now() + std::chrono::milliseconds(250);
+      }
+      if (clock::now() >= cutAt) {
+        // Fault: cut mid-line. Half of the next event (the client must get it again after resuming),
+        // waiting up to a second for one, else half of a made-up line.
+        auto e = w->next(std::chrono::milliseconds(1000));
+        std::string text = e ? line(*e) : std::string(R"({"type":"BOOKMARK","object":{"kind":"Status","metadata":{}}})");
+        write(text.substr(0, std::max<size_t>(1, text.size() / 2)));
+        options_.faults->countWatchCut(e.has_value());
+        clean = false;
+        break;
+      }
       if (bookmarks && clock::now() >= nextBookmark) {
         store_.bookmark(*w);
         nextBookmark = clock::now() + std::chrono::seconds(options_.bookmarkIntervalSeconds);
       }
-      auto e = w->next(std::chrono::milliseconds(250));
+      auto wait = std::chrono::milliseconds(250);
+      if (cutAt != clock::time_point::max()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(cutAt - clock::now()) +
+                                  std::chrono::milliseconds(1));
+      }
+      auto e = w->next(wait);
       if (!e) {
         if (w->closed()) break;
         continue;
       }
-      Json object = e->object;
-      if (table && e->type != kube::WatchEvent::Type::kError && e->type != kube::WatchEvent::Type::kBookmark) {
-        object = toTable(info, object, true);
-        if (!first) object["columnDefinitions"] = Json::array();
-        first = false;
+      // Events already queued go out in one chunk (up to ~64 KiB): one TLS record and syscall for a
+      // burst instead of one per event.
+      std::string chunk = line(*e);
+      bool error = e->type == kube::WatchEvent::Type::kError;
+      while (!error && chunk.size() < 64 * 1024) {
+        auto more = w->next(std::chrono::milliseconds(0));
+        if (!more) break;
+        chunk += line(*more);
+        error = more->type == kube::WatchEvent::Type::kError;
       }
-      if (!write(Json{{"type", kube::watchEventTypeName(e->type)}, {"object", object}}.dump() + "\n")) break;
-      if (e->type == kube::WatchEvent::Type::kError) break;
+      if (!write(chunk)) break;
+      if (error) break;
     }
     store_.stopWatch(w);
+    return clean;
   };
   return r;
 }

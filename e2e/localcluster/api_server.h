@@ -9,6 +9,7 @@
 #include <string>
 
 #include "e2e/apimachinery/store.h"
+#include "e2e/localcluster/faults.h"
 #include "e2e/localcluster/http_server.h"
 
 namespace sdb::localcluster {
@@ -18,6 +19,7 @@ struct ApiServerOptions {
   std::string serverAddress;       // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   int bookmarkIntervalSeconds = 5;
   int defaultWatchTimeoutSeconds = 1800;
+  FaultInjector* faults = nullptr;  // faults on demand (faults.h); null: none, and no /admin/faults
 };
 
 class ApiServer {

@@ -98,9 +98,14 @@ struct HttpsServer::Impl {
             net::write(stream, http::make_chunk(net::buffer(chunk)), ec);
             return !ec;
           };
-          resp.stream(write);
           boost::system::error_code ec;
-          net::write(stream, http::make_chunk_last(), ec);
+          if (resp.stream(write)) {
+            net::write(stream, http::make_chunk_last(), ec);
+          } else {
+            // A cut: no last chunk, no TLS close_notify; the client sees the connection drop.
+            socket->shutdown(tcp::socket::shutdown_both, ec);
+            socket->close(ec);
+          }
           break;
         }
         http::response<http::string_body> out{static_cast<http::status>(resp.status), req.version()};

@@ -2,8 +2,8 @@
 // streaming responses for watches. Beast stays inside http_server.cpp (build time).
 //
 // Why Beast rather than cpprestsdk's listener: full control over chunk boundaries and connection
-// cuts (the fault injection of the next issue needs to cut a watch mid-line), and no shared pplx
-// pool that long-lived watches could exhaust (FACTS.md).
+// cuts (faults.h cuts watches mid-line), and no shared pplx pool that long-lived watches could
+// exhaust (FACTS.md).
 //
 // Contract: start() binds and returns once listening; stop() closes the listener and asks streaming
 // responses to end; both are thread-safe. The handler runs on the connection's thread.
@@ -43,7 +43,9 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::function<void(const ChunkWriter&)> stream;  // when set: chunked, body ignored
+  // When set: chunked, body ignored. Returns true to end the body properly (the last chunk), false to
+  // cut the connection there without it (fault injection: a watch cut mid-line).
+  std::function<bool(const ChunkWriter&)> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

@@ -1,7 +1,8 @@
 // servicedb-localcluster: the project's envtest and kind in one (e2e/README.md).
-//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1]
+//   servicedb-localcluster --data-dir DIR [--port N] [--address 127.0.0.1] [--fault-* ...]
 // Serves the Kubernetes API over HTTPS with a self-signed CA and a bearer token, keeps state in DIR,
-// writes DIR/kubeconfig once ready, and stops cleanly on SIGTERM or SIGINT.
+// writes DIR/kubeconfig once ready, and stops cleanly on SIGTERM or SIGINT. Faults on demand
+// (faults.h) come from --fault-* flags and POST /admin/faults.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +11,11 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <sstream>
+#include <tuple>
 
+#include "e2e/apimachinery/garbage_collector.h"
 #include "e2e/apimachinery/store.h"
 #include "e2e/localcluster/api_server.h"
 #include "e2e/localcluster/http_server.h"
@@ -98,11 +102,24 @@ int main(int argc, char** argv) {
   std::string dataDir, address = "127.0.0.1";
   int port = 6443;
   bool fsync = false;
+  int watchHistory = 20000;
+  std::string errorRate = "0", throttleRate = "0", faultSeed;
+  int retryAfter = 1, latencyMs = 0, watchCut = 0;
+  std::string matchUserAgent, matchPath;
   cli::FlagSet flags("servicedb-localcluster");
   flags.addString("data-dir", &dataDir, "directory for state, certificates, token and kubeconfig (required)");
   flags.addString("address", &address, "address to listen on");
   flags.addInt("port", &port, "HTTPS port (0: any free port)");
   flags.addBool("fsync", &fsync, "fdatasync every write (survives power loss, not only kill -9)");
+  flags.addInt("watch-history", &watchHistory, "watch events kept for resuming; an older resourceVersion gets 410");
+  flags.addString("fault-error-rate", &errorRate, "fraction (0-1) of API requests answered 500 InternalError");
+  flags.addString("fault-429-rate", &throttleRate, "fraction (0-1) of API requests answered 429 with Retry-After");
+  flags.addInt("fault-retry-after-seconds", &retryAfter, "Retry-After of injected 429s");
+  flags.addInt("fault-latency-ms", &latencyMs, "latency added before each API request is handled");
+  flags.addInt("fault-watch-cut-seconds", &watchCut, "cut every watch after this many seconds, mid-line (0: never)");
+  flags.addString("fault-match-user-agent", &matchUserAgent, "fault only requests whose User-Agent contains this");
+  flags.addString("fault-match-path", &matchPath, "fault only requests whose path contains this");
+  flags.addString("fault-seed", &faultSeed, "seed of the fault dice, for repeatable runs (default: random)");
   auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {
     std::cerr << parsed.error().message << "\n";
@@ -111,6 +128,32 @@ int main(int argc, char** argv) {
   if (flags.helpRequested()) {
     std::cout << "Usage: servicedb-localcluster --data-dir DIR [flags]\n\n" << flags.usage();
     return 0;
+  }
+  // The flags go through the same validation as POST /admin/faults, so errors read alike.
+  Json faultJson = {{"retryAfterSeconds", retryAfter}, {"latencyMs", latencyMs}, {"watchCutSeconds", watchCut}};
+  for (auto [flag, key, text] : {std::tuple{"--fault-error-rate", "errorRate", errorRate},
+                                 std::tuple{"--fault-429-rate", "tooManyRequestsRate", throttleRate}}) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') {
+      std::cerr << "servicedb-localcluster: " << flag << ": not a number: \"" << text << "\"\n";
+      return 2;
+    }
+    faultJson[key] = v;
+  }
+  if (!matchUserAgent.empty()) faultJson["match"]["userAgent"] = matchUserAgent;
+  if (!matchPath.empty()) faultJson["match"]["path"] = matchPath;
+  auto faultSettings = localcluster::parseFaultSettings(faultJson);
+  if (!faultSettings.ok()) {
+    std::cerr << "servicedb-localcluster: --fault-*: " << faultSettings.error().message << "\n";
+    return 2;
+  }
+  uint64_t seed = std::random_device{}();
+  if (!faultSeed.empty()) seed = std::strtoull(faultSeed.c_str(), nullptr, 10);
+  localcluster::FaultInjector faults(*faultSettings, seed);
+  if (watchHistory < 1) {
+    std::cerr << "servicedb-localcluster: --watch-history: must be at least 1\n";
+    return 2;
   }
   if (dataDir.empty()) {
     std::cerr << "servicedb-localcluster: --data-dir is required\n";
@@ -140,6 +183,7 @@ int main(int argc, char** argv) {
   apimachinery::StoreOptions so;
   so.dataDir = (dir / "store").string();
   so.fsyncEveryWrite = fsync;
+  so.historyLimit = static_cast<size_t>(watchHistory);
   auto store = apimachinery::Store::open(so);
   if (!store.ok()) {
     std::cerr << "servicedb-localcluster: " << store.error().message << "\n";
@@ -148,12 +192,15 @@ int main(int argc, char** argv) {
   for (const char* ns : {"default", "kube-system", "kube-public"}) {
     (void)(*store)->create(kube::resources::kNamespaces, "", {{"metadata", {{"name", ns}}}});
   }
+  apimachinery::GarbageCollector collector(**store);  // garbage collection and namespace termination
+  collector.start();
   localcluster::HttpsServer server;
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
+  ao.faults = &faults;
   localcluster::ApiServer api(**store, ao);
-  // One JSON line per request (verb, path, query, code): the request log that benchmarks count API
-  // calls from. Identities come with the RBAC issue.
+  // One JSON line per request (verb, path, query, code, User-Agent): the request log that benchmarks
+  // and tests count API calls from. Identities come with the RBAC issue.
   std::mutex logMu;
   std::ofstream requestLog(dir / "requests.log", std::ios::app);
   auto started = server.start({address, port, certs->second.certificatePem, certs->second.privateKeyPem},
@@ -162,6 +209,7 @@ int main(int argc, char** argv) {
                                 Json line = {{"ts", formatRfc3339(std::chrono::system_clock::now())},
                                              {"method", r.method}, {"path", r.path}, {"code", resp.status}};
                                 if (!r.query.empty()) line["query"] = r.query;
+                                if (!r.header("user-agent").empty()) line["userAgent"] = r.header("user-agent");
                                 std::lock_guard<std::mutex> lock(logMu);
                                 requestLog << line.dump() << "\n";
                                 requestLog.flush();
@@ -184,5 +232,6 @@ int main(int argc, char** argv) {
   std::cerr << "servicedb-localcluster: stopping on signal " << sig << "\n";
   api.stop();
   server.stop();
+  collector.stop();
   return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes as real kubectl makes them (one version per run): server-side apply with conflicts and
 # --force-conflicts and field ownership; patch --type merge|json|strategic; client-side apply of
-# updated built-in objects (strategic merge patches with directives); diff (server-side dry run).
+# updated built-in objects (strategic merge patches with directives); diff (server-side dry run);
+# the update rules of built-in kinds (immutable fields, PVC resizing).
 # Usage: kubectl_writes_e2e.sh KUBECTL_BINARY
 KUBECTL_BIN=$1
 source "$(dirname "$0")/lib.sh"
@@ -168,6 +169,43 @@ sed -e 's/postgres:15/postgres:16/' -e 's/replicas: 1/replicas: 2/' -e 's|, {nam
 check "client-side apply of the updated StatefulSet" k apply -f "$WORK/sts2.yaml"
 check_eq "new image and replicas, the dropped volumeMount gone" "postgres:16|2|/data" \
   jp sts db '{.spec.template.spec.containers[0].image}|{.spec.replicas}|{.spec.template.spec.containers[0].volumeMounts[*].mountPath}'
+
+# ------------------------------------------------------------------ update rules of built-in kinds
+expect_fail "a StatefulSet's serviceName is immutable" \
+  "The StatefulSet \"db\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" \
+  k patch sts db -p '{"spec":{"serviceName":"other"}}'
+sed 's/storage: 1Gi/storage: 5Gi/' "$WORK/sts2.yaml" >"$WORK/sts3.yaml"
+expect_fail "so are its volumeClaimTemplates, through apply" 'spec: Forbidden: updates to statefulset spec' k apply -f "$WORK/sts3.yaml"
+cat >"$WORK/job.yaml" <<'EOF'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: app:1}]
+EOF
+check "a Job" k apply -f "$WORK/job.yaml"
+expect_fail "its template is immutable" 'The Job "migrate" is invalid: spec.template: Invalid value: .*: field is immutable' \
+  bash -c "sed 's/app:1/app:2/' '$WORK/job.yaml' | '$KUBECTL_BIN' apply -f -"
+check "a Service" bash -c "printf 'apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: 80}]}\n' | '$KUBECTL_BIN' apply -f -"
+expect_fail "its clusterIP is immutable" 'spec.clusterIP: Invalid value: "198.19.255.1": field is immutable' \
+  k patch svc svc -p '{"spec":{"clusterIP":"198.19.255.1"}}'
+check "an immutable Secret" bash -c "printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nimmutable: true\nstringData: {password: one}\n' | '$KUBECTL_BIN' apply -f -"
+check_eq "stringData is stored as data" "b25l" jp secret creds '{.data.password}'
+expect_fail "its data cannot change" 'data: Forbidden: field is immutable when `immutable` is set' \
+  bash -c "printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nimmutable: true\nstringData: {password: two}\n' | '$KUBECTL_BIN' apply -f -"
+check "an immutable ConfigMap" bash -c "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: b}\n' | '$KUBECTL_BIN' apply -f -"
+expect_fail "its data cannot change" 'The ConfigMap "frozen" is invalid: data: Forbidden: field is immutable when `immutable` is set' \
+  k patch cm frozen -p '{"data":{"a":"c"}}'
+check "a StorageClass without expansion and a bound PVC" bash -c "printf 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fixed}\nprovisioner: local\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {storageClassName: fixed, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n' | '$KUBECTL_BIN' apply -f - && '$KUBECTL_BIN' patch pvc data --subresource=status --type=merge -p '{\"status\":{\"phase\":\"Bound\",\"capacity\":{\"storage\":\"1Gi\"}}}'"
+expect_fail "the PVC cannot grow" 'persistentvolumeclaims "data" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize' \
+  k patch pvc data -p '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}'
+expect_fail "nor shrink below its capacity" 'spec.resources.requests.storage: Forbidden: field can not be less than status.capacity' \
+  k patch pvc data -p '{"spec":{"resources":{"requests":{"storage":"512Mi"}}}}'
+check "the class allows expansion" k patch storageclass fixed -p '{"allowVolumeExpansion":true}'
+check "then it grows" k patch pvc data -p '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}'
 
 stop_cluster
 echo "$pass passed, 0 failed"

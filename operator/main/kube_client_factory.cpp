@@ -1,12 +1,18 @@
 #include "operator/main/kube_client_factory.h"
 
+#include "operator/core/log.h"
+#include "operator/kube/http_client.h"
+#include "operator/kube/rest_config.h"
+
 namespace sdb::cli {
 
-// The HTTP client (operator/kube/http_client.h) and its kubeconfig/in-cluster loader are being written
-// under the same issue; until they land, `run` says so instead of pretending to connect.
-Result<std::unique_ptr<kube::KubeClient>> makeKubeClient(const RunOptions&) {
-  return Error(ErrorCode::kNotImplemented,
-               "the HTTP Kubernetes client is not built into this binary yet (operator/kube/http_client.h)");
+Result<std::unique_ptr<kube::KubeClient>> makeKubeClient(const RunOptions& options) {
+  auto config = kube::loadRestConfig(options.kubeconfig, options.context);
+  if (!config.ok()) return config.error();
+  auto client = kube::HttpKubeClient::fromConfig(*config);
+  if (!client.ok()) return client.error();
+  logStructured(spdlog::level::info, "Kubernetes API", {{"server", config->server}, {"config", config->source}});
+  return std::unique_ptr<kube::KubeClient>(std::move(*client));
 }
 
 }  // namespace sdb::cli

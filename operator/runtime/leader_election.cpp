@@ -59,7 +59,13 @@ Json LeaderElector::leaseFor(const Json* existing, bool acquiring) const {
   return lease;
 }
 
+bool LeaderElector::lostLeadership() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lost_;
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
+  if (lostLeadership()) return false;
   auto current = client_.get(kube::resources::kLeases, options_.leaseNamespace, options_.leaseName);
   auto now = clock_.monotonic();
   if (!current.ok()) {
@@ -91,6 +97,9 @@ bool LeaderElector::tryAcquireOrRenew() {
     if (!holder.empty() && holder != options_.identity && !expired) return false;
   }
   bool acquiring = holder != options_.identity;
+  // The read may have been slow: if we stepped down meanwhile, writing now would renew a term the
+  // manager has already ended.
+  if (lostLeadership()) return false;
   auto updated = client_.update(kube::resources::kLeases, options_.leaseNamespace, leaseFor(&*current, acquiring),
                                 writeOptions());
   if (!updated.ok()) return false;  // Conflict: another candidate won the round
@@ -104,9 +113,10 @@ bool LeaderElector::tryAcquireOrRenew() {
 void LeaderElector::becomeLeader() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (lost_) return;
     lastRenew_ = clock_.monotonic();
+    if (leading_.exchange(true)) return;
   }
-  if (leading_.exchange(true)) return;
   logStructured(spdlog::level::info, "became leader",
                 {{"lease", options_.leaseNamespace + "/" + options_.leaseName}, {"identity", options_.identity}});
   if (metrics_) metrics_->leaderStatus(options_.leaseName, true);
@@ -114,7 +124,11 @@ void LeaderElector::becomeLeader() {
 }
 
 void LeaderElector::stepDown(const char* why) {
-  if (!leading_.exchange(false)) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!leading_.exchange(false)) return;
+    lost_ = true;
+  }
   logStructured(spdlog::level::warn, "stopped leading",
                 {{"lease", options_.leaseNamespace + "/" + options_.leaseName}, {"reason", why}});
   if (metrics_) metrics_->leaderStatus(options_.leaseName, false);

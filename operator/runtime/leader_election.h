@@ -10,6 +10,10 @@
 //   (renewDeadline < leaseDuration). Requests must time out within leaseDuration - renewDeadline.
 // - release(): on shutdown the holder clears holderIdentity and sets leaseDurationSeconds=1 so a
 //   standby takes over at once.
+// - One term per elector, as client-go's Run(): once it has stepped down it never leads again and
+//   never writes the Lease again (a renew that was in flight when the deadline passed is ignored, and
+//   no later round writes), so a slow replica cannot start a second term behind the manager's back;
+//   the manager exits and the process restarts as a standby.
 //
 // Contract: thread-safe. Tests drive tick() with a FakeClock; run() loops tick() every retryPeriod
 // (real time) on its own thread, with a watchdog checking the renew deadline every 100 ms.
@@ -56,6 +60,8 @@ class LeaderElector {
   // Steps down if leading and the last successful renew is older than renewDeadline.
   void checkRenewDeadline();
   bool isLeader() const { return leading_.load(); }
+  // True once this elector led and stepped down (it will not lead again).
+  bool lostLeadership() const;
   std::string observedHolder() const;
 
   void start();  // run() on a thread
@@ -80,6 +86,7 @@ class LeaderElector {
   std::chrono::steady_clock::time_point observedAt_{};
   std::chrono::steady_clock::time_point lastRenew_{};
   std::atomic<bool> leading_{false};
+  bool lost_ = false;  // under mu_: stepped down after leading; terminal
 
   std::atomic<bool> running_{false};
   std::mutex waitMu_;

@@ -57,9 +57,10 @@ bool KindCache::hasSynced() const {
 Manager::Manager(kube::KubeClient& client, ManagerOptions options, Clock& clock)
     : client_(client), options_(std::move(options)), clock_(clock) {
   instrumented_ = std::make_unique<InstrumentedKubeClient>(client_, metrics_, options_.apiHost);
+  fenced_ = std::make_unique<FencedKubeClient>(*instrumented_);
   EventRecorderOptions eo;
   eo.instance = options_.podName;
-  events_ = std::make_unique<EventRecorder>(*instrumented_, eo, clock_);
+  events_ = std::make_unique<EventRecorder>(*fenced_, eo, clock_);
 }
 
 Manager::~Manager() {
@@ -181,6 +182,7 @@ int Manager::run() {
     cb.onStoppedLeading = [this] {
       // Stop reconciling before anyone else can take the lease; then exit so we restart as a standby.
       if (shuttingDown_.load()) return;
+      fenced_->fence();
       for (auto& c : controllers_) c->queue().shutDown();
       lostLeadership_ = true;
     };

@@ -6,8 +6,8 @@
 //      and /metrics (Prometheus text);
 //   2. start informers (every replica keeps a warm cache, so a standby takes over quickly);
 //   3. with leader election: start controllers' workers when leading; if leadership is lost (renew
-//      deadline passed) stop the workers at once and exit 1, as controller-runtime does, so the pod
-//      restarts as a standby; without it: start workers at once;
+//      deadline passed) fence writes (fenced_client.h), stop the workers at once and exit 1, as
+//      controller-runtime does, so the pod restarts as a standby; without it: start workers at once;
 //   4. on SIGTERM/SIGINT (or requestStop()): stop handing out work, wait for in-flight reconciles up
 //      to shutdownTimeout, flush events, release the lease, stop informers, return 0.
 //
@@ -29,6 +29,7 @@
 #include "operator/kube/client.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/event_recorder.h"
+#include "operator/runtime/fenced_client.h"
 #include "operator/runtime/http_endpoint.h"
 #include "operator/runtime/informer.h"
 #include "operator/runtime/instrumented_client.h"
@@ -70,8 +71,9 @@ class Manager {
   Manager(kube::KubeClient& client, ManagerOptions options, Clock& clock = SystemClock::instance());
   ~Manager();
 
-  // The client every component uses: the given one, counted in rest_client_requests_total.
-  kube::KubeClient& client() { return *instrumented_; }
+  // The client controllers and the event recorder use: the given one, counted in
+  // rest_client_requests_total, and fenced (writes refused) from the moment leadership is lost.
+  kube::KubeClient& client() { return *fenced_; }
   RuntimeMetrics& metrics() { return metrics_; }
   EventRecorder& events() { return *events_; }
   const ManagerOptions& options() const { return options_; }
@@ -99,6 +101,7 @@ class Manager {
   Clock& clock_;
   RuntimeMetrics metrics_;
   std::unique_ptr<InstrumentedKubeClient> instrumented_;
+  std::unique_ptr<FencedKubeClient> fenced_;
   std::unique_ptr<EventRecorder> events_;
   std::vector<std::pair<kube::ResourceRef, std::unique_ptr<KindCache>>> caches_;
   std::vector<std::unique_ptr<Controller>> controllers_;

@@ -90,6 +90,27 @@ TEST_F(LeaderTest, LeaderThatCannotRenewStepsDownBeforeExpiry) {
   EXPECT_TRUE(b.tick()) << "after expiry the standby takes over; the two never overlapped";
 }
 
+TEST_F(LeaderTest, SteppedDownElectorNeverLeadsOrWritesTheLeaseAgain) {
+  GatedClient gated(*client_);
+  int started = 0, stopped = 0;
+  LeaderElector a(gated, opts("a"), {[&] { ++started; }, [&] { ++stopped; }, nullptr}, clock_);
+  ASSERT_TRUE(a.tick());
+  gated.refuseWrites = true;
+  clock_.advance(10s);
+  a.checkRenewDeadline();
+  ASSERT_FALSE(a.isLeader());
+  EXPECT_TRUE(a.lostLeadership());
+  // The API recovers: the old leader must not start a second term, nor renew the lease it gave up.
+  gated.refuseWrites = false;
+  const std::string rvBefore = jsonString(lease(), {"metadata", "resourceVersion"});
+  clock_.advance(2s);
+  EXPECT_FALSE(a.tick());
+  EXPECT_FALSE(a.isLeader());
+  EXPECT_EQ(started, 1);
+  EXPECT_EQ(stopped, 1);
+  EXPECT_EQ(jsonString(lease(), {"metadata", "resourceVersion"}), rvBefore) << "no lease write after losing it";
+}
+
 TEST_F(LeaderTest, ReleaseLetsStandbyTakeOverAtOnce) {
   LeaderElector a(*client_, opts("a"), {}, clock_);
   LeaderElector b(*client_, opts("b"), {}, clock_);

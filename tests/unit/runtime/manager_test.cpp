@@ -209,3 +209,25 @@ TEST_F(ManagerTest, SecretDataNeverReachesLogs) {
   }
   EXPECT_EQ(logs.find(enc.substr(0, 24)), std::string::npos) << "base64 Secret data leaked into the logs";
 }
+
+TEST_F(ManagerTest, LostLeadershipFencesWritesAndExitsOne) {
+  GatedClient gated(*client_);
+  ManagerOptions o = options();
+  o.leaderElection.leaseDuration = 3s;
+  o.leaderElection.renewDeadline = 2s;
+  o.leaderElection.retryPeriod = 200ms;
+  Manager mgr(gated, o);
+  auto reconcilers = controllers::addPlaceholderControllers(mgr);
+  int code = -1;
+  std::thread runner([&] { code = mgr.run(); });
+  ASSERT_TRUE(eventually([&] { return mgr.isLeader(); }));
+  ASSERT_TRUE(mgr.client().create(res::kConfigMaps, "shop", {{"metadata", {{"name", "before"}}}}).ok());
+  gated.refuseWrites = true;  // lease renewals time out from now on
+  runner.join();
+  EXPECT_EQ(code, 1) << "a replica that lost leadership exits so it restarts as a standby";
+  auto after = mgr.client().create(res::kConfigMaps, "shop", {{"metadata", {{"name", "after"}}}});
+  ASSERT_FALSE(after.ok()) << "writes are fenced once leadership is lost";
+  EXPECT_NE(after.error().message.find("fenced"), std::string::npos);
+  EXPECT_TRUE(client_->get(res::kConfigMaps, "shop", "after").error().is(kube::ApiErrorReason::kNotFound));
+  EXPECT_TRUE(mgr.client().get(res::kConfigMaps, "shop", "before").ok()) << "reads still pass";
+}
