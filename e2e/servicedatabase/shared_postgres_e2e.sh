@@ -83,7 +83,7 @@ check "kubectl apply a/orders (Retain)" sh -c "$(declare -f sdb); sdb a Retain |
 check "kubectl apply b/orders (Delete)" sh -c "$(declare -f sdb); sdb b Delete | kubectl apply -f -"
 check "a/orders Ready" kubectl -n a wait --for=condition=Ready servicedatabase/orders --timeout=60s
 check "b/orders Ready" kubectl -n b wait --for=condition=Ready servicedatabase/orders --timeout=60s
-check "kubectl get shows phase Ready" sh -c "kubectl get sdb -A --no-headers | awk '{print \$5}' | grep -c Ready | grep -qx 2"
+check "kubectl get shows phase Ready" sh -c "kubectl get sdb -A --no-headers | awk '{print \$6}' | grep -c Ready | grep -qx 2"
 check "status names the Secret and endpoint" sh -c \
   "kubectl -n a get sdb orders -o jsonpath='{.status.secretName} {.status.endpoint.database}' | grep -qx 'orders-credentials a_orders'"
 
@@ -130,6 +130,8 @@ check "kubectl delete b/orders (Delete)" kubectl -n b delete sdb orders --timeou
 check "b's database is dropped" test "$(superuser "SELECT count(*) FROM pg_database WHERE datname = 'b_orders'")" = 0
 check "b's roles are dropped" test "$(superuser "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'b\\_orders\\_%'")" = 0
 check "kubectl delete a/orders (Retain)" kubectl -n a delete sdb orders --timeout=60s
+check "a's Secret lost its owner reference" test -z "$(kubectl -n a get secret orders-credentials -o jsonpath='{.metadata.ownerReferences}')"
+sleep 2  # the garbage collector had time to act on a dangling owner reference
 check "a's Secret is kept" kubectl -n a get secret orders-credentials
 check "a's login and data are kept" sh -c "$(declare -f as); WORK=$WORK as a app 'SELECT item FROM orders' | grep -qx book"
 
