@@ -5,7 +5,8 @@
 #  1. apply → all Ready, as a ratio to the floor measured in the same run. The floor is kubectl
 #     apply --server-side of the same children (2N credentials Secrets of the same shape) plus the
 #     same SQL run directly (servicedatabase_floor_sql: the engine's planned statements for fresh
-#     databases, no observation, on the operator's 4 workers). Target: <= 1.5x;
+#     databases, no observation, on the operator's 4 workers), measured before and after the
+#     operator's run and averaged, since the load of a shared machine drifts. Target: <= 1.5x;
 #  2. API writes per ServiceDatabase, counted from the local cluster's request log (everything but
 #     GETs, Lease renewals and kubectl's own creates of the ServiceDatabases). Target: <= children + 2;
 #  3. writes in a steady-state minute, to the API and to PostgreSQL (log_statement=mod lines), with
@@ -84,8 +85,14 @@ t0=$(now)
 kubectl apply --server-side --field-manager servicedb-operator -f "$W/floor-secrets.yaml" >/dev/null
 t1=$(now)
 floor_kubectl=$(echo "$t1 - $t0" | bc -l)
-floor_sql=$("$bin/servicedatabase_floor_sql" --host "$PGFX_HOST" --port "$PGFX_PORT" --user "$PGFX_ADMIN_USER" \
-  --password-env PGFX_ADMIN_PASSWORD --ca "$PGFX_CA" --namespace floor --count "$N" --workers 4)
+floor_sql_run() {  # floor_sql_run NAMESPACE: seconds for the SQL of N fresh databases
+  "$bin/servicedatabase_floor_sql" --host "$PGFX_HOST" --port "$PGFX_PORT" --user "$PGFX_ADMIN_USER" \
+    --password-env PGFX_ADMIN_PASSWORD --ca "$PGFX_CA" --namespace "$1" --count "$N" --workers 4
+}
+# The SQL floor is measured before and after the operator's run, and averaged: on a shared machine
+# the load drifts, and PostgreSQL's CREATE DATABASE slows as databases accumulate.
+floor_sql_before=$(floor_sql_run floor)
+floor_sql=$floor_sql_before
 floor=$(echo "$floor_kubectl + $floor_sql" | bc -l)
 if [ -n "${SDB_BENCH_FLOOR_ONLY:-}" ]; then  # for checking the floor alone
   printf 'floor %.1f s = kubectl %.1f s + SQL %.1f s; %s Secrets\n' "$floor" "$floor_kubectl" "$floor_sql" \
@@ -125,14 +132,11 @@ writes_between() {
 L0=$(log_lines)
 t2=$(now)
 kubectl apply -f "$W/sdbs.yaml" >/dev/null
-while :; do
-  ready=$(kubectl -n bench get sdb -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' | grep -c '^Ready$' || true)
-  [ "$ready" -ge "$N" ] && break
-  sleep 1
-done
+# kubectl wait watches each object in turn (a 1 s poll listing N objects would steal the CPU the
+# operator and the local cluster need).
+kubectl -n bench wait --for=condition=Ready servicedatabase --all --timeout=7200s >/dev/null
 t3=$(now)
 op=$(echo "$t3 - $t2" | bc -l)
-ratio=$(echo "$op / $floor" | bc -l)
 sleep 5  # our own writes re-trigger reconciles; Events flush
 L1=$(log_lines)
 writes_between "$L0" "$L1" >"$W/writes.log"
@@ -161,12 +165,20 @@ steady_pg=$((P3 - P2))
 resyncs=$(sed -n "$((L2 + 1)),${L3}p" "$W/lc/requests.log" | grep -c '"method":"GET".*pg-admin' || true)
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$OP_PID/status")
 rss_mib=$(echo "$rss_kib / 1024" | bc -l)
+pss_mib=$(echo "$(awk '/^Pss:/ {print $2}' "/proc/$OP_PID/smaps_rollup") / 1024" | bc -l)
+kill -TERM "$OP_PID"; wait "$OP_PID" || true; OP_PID=""
+floor_sql_after=$(floor_sql_run floor2)
+floor_sql=$(echo "($floor_sql_before + $floor_sql_after) / 2" | bc -l)
+floor=$(echo "$floor_kubectl + $floor_sql" | bc -l)
+ratio=$(echo "$op / $floor" | bc -l)
 
-printf 'BENCH servicedatabase_apply_to_ready target=<=1.5x floor measured=%.2fx (%d ServiceDatabases Ready in %.1f s; floor %.1f s = kubectl apply of %d Secrets %.1f s + the same SQL directly %.1f s) %s\n' \
-  "$ratio" "$N" "$op" "$floor" "$((2 * N))" "$floor_kubectl" "$floor_sql" "$(verdict "$ratio <= 1.5")"
-printf 'BENCH servicedatabase_api_writes_per_sdb target=<=4 (2 children + 2) measured=%.2f (%s) %s\n' \
-  "$per_sdb" "$breakdown" "$(verdict "$per_sdb <= 4")"
+printf 'BENCH servicedatabase_apply_to_ready target=<=1.5x floor measured=%.2fx (%d ServiceDatabases Ready in %.1f s; floor %.1f s = kubectl apply of %d Secrets %.1f s + the same SQL directly %.1f s, mean of %.1f s before and %.1f s after) %s\n' \
+  "$ratio" "$N" "$op" "$floor" "$((2 * N))" "$floor_kubectl" "$floor_sql" "$floor_sql_before" "$floor_sql_after" \
+  "$(verdict "$ratio <= 1.5")"
+events_per_sdb=$(echo "$(grep -c '"path":"/api/v1/namespaces/bench/events"' "$W/writes.log" || true) / $N" | bc -l)
+printf 'BENCH servicedatabase_api_writes_per_sdb target=<=4 (2 children + 2) measured=%.2f (%s; %.2f without Events) %s\n' \
+  "$per_sdb" "$breakdown" "$(echo "$per_sdb - $events_per_sdb" | bc -l)" "$(verdict "$per_sdb <= 4")"
 printf 'BENCH servicedatabase_steady_minute_writes target=0 measured=%d API + %d SQL (60 s with a 20 s resync: %d reconciles, each reading the admin Secret) %s\n' \
   "$steady_api" "$steady_pg" "$resyncs" "$(verdict "$steady_api + $steady_pg == 0")"
-printf 'BENCH servicedatabase_operator_peak_rss target=<=30 MiB measured=%.1f MiB (VmHWM, %d ServiceDatabases and %d Secrets cached) %s\n' \
-  "$rss_mib" "$N" "$((2 * N))" "$(verdict "$rss_mib <= 30")"
+printf 'BENCH servicedatabase_operator_peak_rss target=<=30 MiB measured=%.1f MiB (VmHWM; PSS at the end %.1f MiB; %d ServiceDatabases and %d Secrets cached) %s\n' \
+  "$rss_mib" "$pss_mib" "$N" "$((2 * N))" "$(verdict "$rss_mib <= 30")"
