@@ -51,6 +51,22 @@ kube::KResult<StatusWrite> writeStatus(kube::KubeClient& client, const Json& cac
     out.object = cached;
     return out;
   }
+  // First try: PUT /status on the copy we hold (its resourceVersion guards it), which saves the GET
+  // of updateStatusWithRetry when our copy is current, as it is right after our own writes.
+  if (!jsonString(cached, {"metadata", "resourceVersion"}).empty()) {
+    Json obj = cached;
+    obj["status"] = desiredStatus(cached, outcome, now);
+    kube::WriteOptions opts;
+    opts.fieldManager = fieldManager;
+    auto put = client.updateStatus(kube::resources::kServiceDatabases, jsonString(cached, {"metadata", "namespace"}),
+                                   obj, opts);
+    if (put.ok()) {
+      out.written = true;
+      out.object = std::move(*put);
+      return out;
+    }
+    if (!put.error().is(kube::ApiErrorReason::kConflict)) return put.error();
+  }
   auto w = runtime::updateStatusWithRetry(
       client, kube::resources::kServiceDatabases, jsonString(cached, {"metadata", "namespace"}),
       jsonString(cached, {"metadata", "name"}),

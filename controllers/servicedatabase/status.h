@@ -7,8 +7,9 @@
 // those later issues add) are kept as they are.
 //
 // Contract: desiredStatus is pure. writeStatus compares with the cached object first (no API call
-// when equal), then goes through runtime::updateStatusWithRetry (GET, recompute, PUT /status only
-// when different, retry on conflict). Thread-safe.
+// when equal), then PUTs /status on that copy (guarded by its resourceVersion); on a conflict it
+// goes through runtime::updateStatusWithRetry (GET, recompute, PUT only when different, retry).
+// Thread-safe.
 #pragma once
 
 #include <chrono>

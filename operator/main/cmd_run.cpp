@@ -1,5 +1,8 @@
 // `servicedb-operator run`: the controller manager. Flags are parsed and checked here; the manager is
 // wired in manager_wiring.cpp; the Kubernetes client comes from kube_client_factory.cpp.
+#include <malloc.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "operator/core/log.h"
@@ -12,6 +15,10 @@
 namespace sdb::cli {
 
 int runManager(const std::vector<std::string>& args) {
+  // The manager runs some 70 threads (cpprestsdk's pool, informers, workers); glibc would give
+  // busy ones their own malloc arena each. Two arenas cost nothing measurable here and save about
+  // 3.5 MiB of RSS with 200 ServiceDatabases (bench/servicedatabase). MALLOC_ARENA_MAX still wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   LogOptions log;
   RunOptions run;
   FlagSet flags("run");

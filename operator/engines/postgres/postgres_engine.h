@@ -34,7 +34,7 @@ class PostgresEngine final : public Engine {
                                     const std::vector<std::string>& candidates) override;
 
  private:
-  ExecuteReport run(const Plan& plan);
+  ExecuteReport run(const Plan& plan, PgConnection* adminConnection = nullptr);
 
   ConnectionOptions admin_;
   Mode mode_;
