@@ -61,10 +61,10 @@ runtime::ReconcileResult PlaceholderReconciler::reconcile(const runtime::Request
   return runtime::ReconcileResult::ok();
 }
 
-std::vector<std::unique_ptr<PlaceholderReconciler>> addPlaceholderControllers(runtime::Manager& manager) {
+std::vector<std::unique_ptr<PlaceholderReconciler>> addPlaceholderControllers(
+    runtime::Manager& manager, const std::vector<kube::ResourceRef>& kinds) {
   std::vector<std::unique_ptr<PlaceholderReconciler>> out;
-  for (const auto* ref : {&kube::resources::kServiceDatabases, &kube::resources::kBackupPolicies,
-                          &kube::resources::kReadReplicas, &kube::resources::kAuditStores}) {
+  for (const auto* ref = kinds.data(); ref != kinds.data() + kinds.size(); ++ref) {
     auto& cache = manager.cache(*ref);
     out.push_back(std::make_unique<PlaceholderReconciler>(manager.client(), cache, *ref, SystemClock::instance(),
                                                           &manager.events()));

@@ -42,8 +42,11 @@ class PlaceholderReconciler final : public runtime::Reconciler {
   std::atomic<uint64_t> writes_{0};
 };
 
-// Registers a placeholder controller for every servicedb.io kind on the manager. The reconcilers are
-// owned by the returned vector, which must outlive the manager's run().
-std::vector<std::unique_ptr<PlaceholderReconciler>> addPlaceholderControllers(runtime::Manager& manager);
+// Registers a placeholder controller for each of `kinds` (default: every servicedb.io kind) on the
+// manager. The reconcilers are owned by the returned vector, which must outlive the manager's run().
+std::vector<std::unique_ptr<PlaceholderReconciler>> addPlaceholderControllers(
+    runtime::Manager& manager,
+    const std::vector<kube::ResourceRef>& kinds = {kube::resources::kServiceDatabases, kube::resources::kBackupPolicies,
+                                                   kube::resources::kReadReplicas, kube::resources::kAuditStores});
 
 }  // namespace sdb::controllers

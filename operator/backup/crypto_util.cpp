@@ -1,5 +1,7 @@
 #include "operator/backup/crypto_util.h"
 
+#include "operator/core/base64.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -88,24 +90,9 @@ std::string toHex(const uint8_t* data, size_t size) {
   return out;
 }
 
-std::string toBase64(const uint8_t* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
+std::string toBase64(const uint8_t* data, size_t size) { return base64Encode(data, size); }
 
-Result<std::vector<uint8_t>> fromBase64(const std::string& text) {
-  if (text.size() % 4 != 0) return invalidArgument("invalid base64: length is not a multiple of 4");
-  std::vector<uint8_t> out(text.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return invalidArgument("invalid base64");
-  size_t pad = 0;
-  if (!text.empty() && text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
+Result<std::vector<uint8_t>> fromBase64(const std::string& text) { return base64DecodeBytes(text); }
 
 Result<std::vector<uint8_t>> fromHex(const std::string& text) {
   if (text.size() % 2) return invalidArgument("invalid hex: odd length");

@@ -2,9 +2,12 @@
 //
 // Contract: models one server's state for many ServiceDatabases: which services exist, the
 // password each credential slot currently accepts, and foreign names that block. Records every
-// call. Fault hooks: `failNext` makes the next call return that error. Not thread-safe.
+// call. Fault hooks: `failNext` makes the next call return that error; `beforeCall`, when set, is
+// asked before every call (with the line recorded in `calls`) and fails it by returning an error,
+// so a test can "kill" the engine from any call on. Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -23,6 +26,7 @@ class FakeEngine final : public Engine {
   std::map<std::string, Service> services;  // "<ns>/<name>"
   std::set<std::string> foreign;            // "<ns>/<name>" whose names are taken by others
   std::optional<Error> failNext;
+  std::function<std::optional<Error>(const std::string& call)> beforeCall;
   std::vector<std::string> calls;  // "reconcile ns/name", "remove ns/name", "rotate ns/name app"
 
   Result<PlanSummary> reconcile(const ReconcileInput& in) override {
@@ -77,6 +81,7 @@ class FakeEngine final : public Engine {
   std::optional<Error> takeFailure() {
     auto e = failNext;
     failNext.reset();
+    if (!e && beforeCall) e = beforeCall(calls.back());
     return e;
   }
 };

@@ -1,5 +1,8 @@
 // `servicedb-operator run`: the controller manager. Flags are parsed and checked here; the manager is
 // wired in manager_wiring.cpp; the Kubernetes client comes from kube_client_factory.cpp.
+#include <malloc.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "operator/core/log.h"
@@ -7,10 +10,15 @@
 #include "operator/main/flags.h"
 #include "operator/main/kube_client_factory.h"
 #include "operator/main/manager_wiring.h"
+#include "operator/specs/servicedatabase.h"
 
 namespace sdb::cli {
 
 int runManager(const std::vector<std::string>& args) {
+  // The manager runs some 70 threads (cpprestsdk's pool, informers, workers); glibc would give
+  // busy ones their own malloc arena each. Two arenas cost nothing measurable here and save about
+  // 3.5 MiB of RSS with 200 ServiceDatabases (bench/servicedatabase). MALLOC_ARENA_MAX still wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   LogOptions log;
   RunOptions run;
   FlagSet flags("run");
@@ -25,6 +33,9 @@ int runManager(const std::vector<std::string>& args) {
   flags.addString("health-probe-bind-address", &run.healthAddress, "address of /healthz and /readyz");
   flags.addInt("graceful-shutdown-timeout", &run.shutdownTimeoutSeconds,
                "seconds to wait for in-flight reconciles on SIGTERM/SIGINT");
+  std::string syncPeriod = "10m";
+  flags.addString("sync-period", &syncPeriod,
+                  "how often every cached object is reconciled again, as a Go duration (10m, 1h30m)");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -40,6 +51,13 @@ int runManager(const std::vector<std::string>& args) {
     std::cerr << "servicedb-operator run: --graceful-shutdown-timeout: must not be negative\n";
     return 2;
   }
+  auto period = specs::parseGoDuration(syncPeriod);
+  if (!period.ok() || period->count() < 1) {
+    std::cerr << "servicedb-operator run: --sync-period: " << (period.ok() ? "must be at least 1s" : period.error().message)
+              << "\n";
+    return 2;
+  }
+  run.syncPeriod = *period;
   auto logged = setupLogging(log);
   if (!logged.ok()) {
     std::cerr << "servicedb-operator run: " << logged.error().message << "\n";

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "controllers/placeholder/placeholder.h"
+#include "controllers/servicedatabase/wiring.h"
 #include "operator/core/log.h"
 #include "operator/core/random.h"
 #include "operator/runtime/manager.h"
@@ -31,6 +32,7 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   mo.metricsAddress = options.metricsAddress;
   mo.healthAddress = options.healthAddress;
   mo.shutdownTimeout = std::chrono::seconds(options.shutdownTimeoutSeconds);
+  mo.resyncPeriod = options.syncPeriod;
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   mo.podName = host;
@@ -46,7 +48,11 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
     mo.leaderElection.identity = std::string(host) + "_" + (suffix.ok() ? *suffix : std::to_string(::getpid()));
   }
   runtime::Manager manager(client, mo);
-  auto reconcilers = controllers::addPlaceholderControllers(manager);
+  // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
+  // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
+  auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager);
+  auto placeholders = controllers::addPlaceholderControllers(
+      manager, {kube::resources::kBackupPolicies, kube::resources::kReadReplicas, kube::resources::kAuditStores});
   return manager.run();
 }
 

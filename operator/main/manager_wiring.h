@@ -1,11 +1,13 @@
-// Wiring of `servicedb-operator run`: turns parsed flags into a runtime::Manager with the placeholder
-// controllers and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
+// Wiring of `servicedb-operator run`: turns parsed flags into a runtime::Manager with the
+// ServiceDatabase controller (controllers/servicedatabase) and the placeholder controllers of the
+// other kinds, and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
 // is testable over the in-process client.
 //
 // Contract: runManagerWith() blocks until SIGTERM/SIGINT (handlers installed here) and returns the
 // exit code: 0 after a graceful shutdown, 1 on failure or lost leadership.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@ struct RunOptions {
   std::string metricsAddress = ":8080";
   std::string healthAddress = ":8081";
   int shutdownTimeoutSeconds = 30;
+  std::chrono::seconds syncPeriod{std::chrono::minutes(10)};  // informer resync: every object reconciled again
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";

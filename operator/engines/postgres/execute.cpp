@@ -87,7 +87,8 @@ bool runsInServiceDatabase(ActionKind k) { return k == ActionKind::kSecureSchema
 
 }  // namespace
 
-ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan, std::optional<size_t> stopAfter) {
+ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan, std::optional<size_t> stopAfter,
+                      const std::function<void(const Action&)>& afterAction, PgConnection* adminConnection) {
   ExecuteReport report;
   if (!plan.blockers.empty()) {
     const Blocker& b = plan.blockers.front();
@@ -106,18 +107,20 @@ ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan, std::opt
       dbConn.emplace(std::move(c).value());
       conn = &*dbConn;
     } else {
-      if (!adminConn) {
+      if (adminConnection == nullptr) {
         auto c = PgConnection::open(admin);
         if (!c.ok()) { report.failure = c.error().wrap(what); return report; }
         adminConn.emplace(std::move(c).value());
+        adminConnection = &*adminConn;
       }
-      conn = &*adminConn;
+      conn = adminConnection;
     }
     auto sql = sqlFor(*conn, a);
     if (!sql.ok()) { report.failure = sql.error().wrap(what); return report; }
     Status st = conn->exec(*sql, what);
     if (!st.ok()) { report.failure = st.error(); return report; }
     ++report.applied;
+    if (afterAction) afterAction(a);
   }
   return report;
 }

@@ -15,11 +15,17 @@
 
 namespace sdb::engines::postgres {
 
-Result<Observed> observe(const ConnectionOptions& admin, const Desired& desired);
+// `adminConnection` (optional): an open admin connection to use instead of opening one, so a
+// reconcile pays for one TLS handshake and SCRAM exchange, not two.
+Result<Observed> observe(const ConnectionOptions& admin, const Desired& desired,
+                         PgConnection* adminConnection = nullptr);
 
 // `stopAfter` (tests only): run at most this many actions, then stop as if the process died.
+// `afterAction` (tests only, may be empty): called after each action that succeeded.
 ExecuteReport execute(const ConnectionOptions& admin, const Plan& plan,
-                      std::optional<size_t> stopAfter = std::nullopt);
+                      std::optional<size_t> stopAfter = std::nullopt,
+                      const std::function<void(const Action&)>& afterAction = {},
+                      PgConnection* adminConnection = nullptr);
 
 // Index of the first candidate password that `role` can log in with, or NotFound.
 Result<size_t> whichPasswordWorks(const ConnectionOptions& admin, const std::string& role,

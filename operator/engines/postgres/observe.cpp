@@ -80,9 +80,15 @@ Result<std::optional<ObservedRole>> readRole(PgConnection& c, const std::string&
 
 }  // namespace
 
-Result<Observed> observe(const ConnectionOptions& admin, const Desired& d) {
-  auto conn = PgConnection::open(admin);
-  if (!conn.ok()) return conn.error();
+Result<Observed> observe(const ConnectionOptions& admin, const Desired& d, PgConnection* adminConnection) {
+  std::optional<PgConnection> own;
+  if (adminConnection == nullptr) {
+    auto opened = PgConnection::open(admin);
+    if (!opened.ok()) return opened.error();
+    own.emplace(std::move(opened).value());
+    adminConnection = &*own;
+  }
+  PgConnection* conn = adminConnection;
   Observed o;
   for (const std::string& name : {d.adminRole, d.owner.name, d.migration.name, d.app.name}) {
     auto role = readRole(*conn, name);

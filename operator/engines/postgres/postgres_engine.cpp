@@ -40,10 +40,13 @@ Desired desiredFor(const Engine::ReconcileInput& in, const std::string& adminRol
 Result<PlanSummary> PostgresEngine::reconcile(const ReconcileInput& input) {
   for (const auto& c : input.credentials) SDB_TRY(roleForSlot(deriveNames("", ""), c.role));
   Desired d = desiredFor(input, admin_.user, mode_);
-  auto observed = observe(admin_, d);
+  // One admin connection for observe and execute.
+  auto conn = PgConnection::open(admin_);
+  if (!conn.ok()) return conn.error();
+  auto observed = observe(admin_, d, &*conn);
   if (!observed.ok()) return observed.error();
   Plan p = plan(d, *observed);
-  if (!input.dryRun && !p.actions.empty()) SDB_TRY(toStatus(execute(admin_, p)));
+  if (!input.dryRun && !p.actions.empty()) SDB_TRY(toStatus(run(p, &*conn)));
   return p.summary();
 }
 
@@ -55,7 +58,7 @@ Result<PlanSummary> PostgresEngine::remove(const ServiceIdentity& id, DeletionPo
   Plan p = planDeletion(d, *observed, policy);
   Plan ours;
   ours.actions = p.actions;  // the blockers are reported, not executed
-  SDB_TRY(toStatus(execute(admin_, ours)));
+  SDB_TRY(toStatus(run(ours)));
   return p.summary();
 }
 
@@ -68,7 +71,13 @@ Status PostgresEngine::rotate(const ServiceIdentity& id, const StoredCredential&
   a.roleSpec.password = pending.password;
   Plan p;
   p.actions.push_back(std::move(a));
-  return toStatus(execute(admin_, p));
+  return toStatus(run(p));
+}
+
+ExecuteReport PostgresEngine::run(const Plan& plan, PgConnection* adminConnection) {
+  std::function<void(const Action&)> after;
+  if (afterWrite_) after = [this](const Action& a) { afterWrite_(a.describe()); };
+  return execute(admin_, plan, std::nullopt, after, adminConnection);
 }
 
 Result<size_t> PostgresEngine::whichPasswordWorks(const ServiceIdentity& id, const std::string& role,

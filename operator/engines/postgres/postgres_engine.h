@@ -6,6 +6,8 @@
 // time per instance; no state is kept between calls beyond the options.
 #pragma once
 
+#include <functional>
+
 #include "operator/engines/engine.h"
 #include "operator/engines/postgres/connection.h"
 #include "operator/engines/postgres/model.h"
@@ -21,6 +23,10 @@ class PostgresEngine final : public Engine {
   explicit PostgresEngine(ConnectionOptions admin, Mode mode = Mode::kShared)
       : admin_(std::move(admin)), mode_(mode) {}
 
+  // Fault injection for crash tests: called after every write (action) that succeeded, with its
+  // description (never a password). A test kills the process from here.
+  void setAfterWriteHook(std::function<void(const std::string& what)> hook) { afterWrite_ = std::move(hook); }
+
   Result<PlanSummary> reconcile(const ReconcileInput& input) override;
   Result<PlanSummary> remove(const ServiceIdentity& id, DeletionPolicy policy) override;
   Status rotate(const ServiceIdentity& id, const StoredCredential& pending) override;
@@ -28,8 +34,11 @@ class PostgresEngine final : public Engine {
                                     const std::vector<std::string>& candidates) override;
 
  private:
+  ExecuteReport run(const Plan& plan, PgConnection* adminConnection = nullptr);
+
   ConnectionOptions admin_;
   Mode mode_;
+  std::function<void(const std::string&)> afterWrite_;
 };
 
 }  // namespace sdb::engines::postgres

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# ServiceDatabase benchmark (issue 8): N (default 1,000) shared-mode PostgreSQL ServiceDatabases
+# against one real PostgreSQL 15 (TLS, scram), with the real `servicedb-operator run` against the
+# local cluster over HTTPS. Prints target, measured value and PASS or MISS for:
+#  1. apply → all Ready, as a ratio to the floor measured in the same run. The floor is kubectl
+#     apply --server-side of the same children (2N credentials Secrets of the same shape) plus the
+#     same SQL run directly (servicedatabase_floor_sql: the engine's planned statements for fresh
+#     databases, no observation, on the operator's 4 workers), measured before and after the
+#     operator's run and averaged, since the load of a shared machine drifts. Target: <= 1.5x;
+#  2. API writes per ServiceDatabase, counted from the local cluster's request log (everything but
+#     GETs, Lease renewals and kubectl's own creates of the ServiceDatabases). Target: <= children + 2;
+#  3. writes in a steady-state minute, to the API and to PostgreSQL (log_statement=mod lines), with
+#     the informer resync set to 20 s so the minute holds resyncs that re-observe the server.
+#     Target: 0;
+#  4. operator peak RSS (VmHWM). Target: <= 30 MiB.
+# Usage: bench/servicedatabase/run.sh [N] [BUILD_DIR]   (SDB_BENCH_FLOOR_ONLY=1 measures the floor alone)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"; root="$(cd "$here/../.." && pwd)"
+N=${1:-1000}
+build=${2:-$root/build}
+cmake --build "$build" --target servicedb-operator servicedb-localcluster sdb-test-postgres servicedatabase_floor_sql >/dev/null
+bin=$build/bin
+W=$(mktemp -d /tmp/sdb-bench-sdb.XXXXXX)
+export KUBECACHEDIR="$W/kubecache"
+PG_PID="" LC_PID="" OP_PID=""
+finish() {
+  [ -n "$OP_PID" ] && kill -TERM "$OP_PID" 2>/dev/null && wait "$OP_PID" 2>/dev/null
+  [ -n "$LC_PID" ] && kill -TERM "$LC_PID" 2>/dev/null && wait "$LC_PID" 2>/dev/null
+  [ -n "$PG_PID" ] && kill -TERM "$PG_PID" 2>/dev/null && wait "$PG_PID" 2>/dev/null
+  rm -rf "$W"
+}
+trap finish EXIT
+now() { date +%s.%N; }
+verdict() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo PASS; else echo MISS; fi; }
+wait_file() { for _ in $(seq 1 300); do [ -f "$1" ] && return 0; sleep 0.1; done; echo "no $1"; return 1; }
+
+"$bin/sdb-test-postgres" --env-file "$W/pg.env" >"$W/pg.out" 2>&1 & PG_PID=$!
+wait_file "$W/pg.env"; source "$W/pg.env"; export PGFX_ADMIN_PASSWORD
+"$bin/servicedb-localcluster" --data-dir "$W/lc" --port 0 >"$W/lc.log" 2>&1 & LC_PID=$!
+wait_file "$W/lc/kubeconfig"; export KUBECONFIG="$W/lc/kubeconfig"
+kubectl apply -f "$root/crds/" >/dev/null
+kubectl wait --for=condition=Established crd --all --timeout=30s >/dev/null
+# kubectl create sends protobuf for built-in kinds, which the local cluster does not read: render, apply.
+for ns in servicedb-system floor bench; do kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null; done
+kubectl -n bench create secret generic pg-admin --dry-run=client -o yaml --from-literal=host="$PGFX_HOST" \
+  --from-literal=port="$PGFX_PORT" --from-literal=username="$PGFX_ADMIN_USER" \
+  --from-literal=password="$PGFX_ADMIN_PASSWORD" --from-literal=sslmode=verify-full --from-file=ca.crt="$PGFX_CA" |
+  kubectl apply -f - >/dev/null
+
+# --- the floor: the same children with kubectl, the same SQL directly --------------------------
+# (Same keys, sizes and labels as the operator's Secrets, except the managed-by label, so the
+# operator's Secret cache, which selects on it, does not hold the floor's Secrets.)
+ca_b64=$(base64 -w0 < "$PGFX_CA")
+b64() { printf %s "$1" | base64 -w0; }
+python3 - "$N" "$ca_b64" "$PGFX_HOST" "$PGFX_PORT" >"$W/floor-secrets.yaml" <<'PY'
+import sys, base64, secrets
+n, ca, host, port = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+b = lambda s: base64.b64encode(s.encode()).decode()
+for i in range(n):
+    for slot, user in (("app", "app"), ("migration", "migrator")):
+        pw = secrets.token_hex(16)
+        name = f"sdb-{i}-credentials" if slot == "app" else f"sdb-{i}-migration-credentials"
+        db, u = f"floor_sdb-{i}", f"floor_sdb-{i}_{user}"
+        print(f"""---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {name}
+  namespace: floor
+  labels: {{app.kubernetes.io/part-of: bench-floor, servicedb.io/database: sdb-{i}, servicedb.io/credentials: {slot}}}
+data:
+  host: {b(host)}
+  port: {b(port)}
+  database: {b(db)}
+  username: {b(u)}
+  password: {b(pw)}
+  uri: {b(f"postgresql://{u}:{pw}@{host}:{port}/{db}?sslmode=verify-full")}
+  jdbc-url: {b(f"jdbc:postgresql://{host}:{port}/{db}?sslmode=verify-full")}
+  sslmode: {b("verify-full")}
+  type: {b("postgresql")}
+  provider: {b("servicedb")}
+  ca.crt: {ca}""")
+PY
+t0=$(now)
+kubectl apply --server-side --field-manager servicedb-operator -f "$W/floor-secrets.yaml" >/dev/null
+t1=$(now)
+floor_kubectl=$(echo "$t1 - $t0" | bc -l)
+floor_sql_run() {  # floor_sql_run NAMESPACE: seconds for the SQL of N fresh databases
+  "$bin/servicedatabase_floor_sql" --host "$PGFX_HOST" --port "$PGFX_PORT" --user "$PGFX_ADMIN_USER" \
+    --password-env PGFX_ADMIN_PASSWORD --ca "$PGFX_CA" --namespace "$1" --count "$N" --workers 4
+}
+# The SQL floor is measured before and after the operator's run, and averaged: on a shared machine
+# the load drifts, and PostgreSQL's CREATE DATABASE slows as databases accumulate.
+floor_sql_before=$(floor_sql_run floor)
+floor_sql=$floor_sql_before
+floor=$(echo "$floor_kubectl + $floor_sql" | bc -l)
+if [ -n "${SDB_BENCH_FLOOR_ONLY:-}" ]; then  # for checking the floor alone
+  printf 'floor %.1f s = kubectl %.1f s + SQL %.1f s; %s Secrets\n' "$floor" "$floor_kubectl" "$floor_sql" \
+    "$(kubectl -n floor get secrets --no-headers | wc -l)"
+  exit 0
+fi
+
+# --- the operator ---------------------------------------------------------------------------------
+"$bin/servicedb-operator" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system \
+  --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 --log-level warn \
+  --sync-period 20s >"$W/operator.log" 2>&1 & OP_PID=$!
+for _ in $(seq 1 300); do
+  kubectl -n servicedb-system get lease servicedb-operator-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null | grep -q . && break
+  sleep 0.1
+done
+python3 - "$N" >"$W/sdbs.yaml" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):
+    print(f"""---
+apiVersion: servicedb.io/v1alpha1
+kind: ServiceDatabase
+metadata: {{name: sdb-{i}, namespace: bench}}
+spec:
+  service: sdb-{i}
+  engine: postgres
+  mode: shared
+  sharedServer: {{adminSecretRef: {{name: pg-admin}}}}
+  deletionPolicy: Delete""")
+PY
+log_lines() { wc -l < "$W/lc/requests.log"; }
+# Writes in requests.log after line $1 (up to line $2): no GETs, no Lease renewals, and not kubectl's
+# own creates of the ServiceDatabases (POST to the collection; the operator never creates one).
+writes_between() {
+  sed -n "$(($1 + 1)),$2p" "$W/lc/requests.log" | grep -v '"method":"GET"' | grep -v '/leases/' |
+    grep -v '"method":"POST","path":"/apis/servicedb.io/v1alpha1/namespaces/bench/servicedatabases"' || true
+}
+L0=$(log_lines)
+# One watch tells when all N are Ready (polling lists of N objects, or kubectl wait's watch per
+# object in turn, would steal the CPU the operator and the local cluster need, or add to the time).
+mkfifo "$W/ready.fifo"
+kubectl -n bench get servicedatabases -w -o jsonpath='{.metadata.name} {.status.phase}{"\n"}' >"$W/ready.fifo" &
+WATCH_PID=$!
+cat >"$W/ready.py" <<'PY'
+import sys, time
+n, phase = int(sys.argv[1]), {}
+for line in sys.stdin:
+    parts = line.split()
+    if parts:
+        phase[parts[0]] = parts[1] if len(parts) > 1 else ""
+        if len(phase) >= n and all(p == "Ready" for p in phase.values()):
+            print("%.3f" % time.time())
+            break
+PY
+python3 "$W/ready.py" "$N" <"$W/ready.fifo" >"$W/ready.at" &
+READY_PID=$!
+t2=$(now)
+kubectl apply -f "$W/sdbs.yaml" >/dev/null
+wait "$READY_PID"
+kill "$WATCH_PID" 2>/dev/null || true
+t3=$(cat "$W/ready.at")
+op=$(echo "$t3 - $t2" | bc -l)
+sleep 5  # our own writes re-trigger reconciles; Events flush
+L1=$(log_lines)
+writes_between "$L0" "$L1" >"$W/writes.log"
+total_writes=$(wc -l < "$W/writes.log")
+per_sdb=$(echo "$total_writes / $N" | bc -l)
+breakdown=$(python3 - "$W/writes.log" "$N" <<'PY'
+import sys, json, re, collections
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    path = re.sub(r"/namespaces/[^/]+", "", r["path"])
+    kind = "status" if path.endswith("/status") else path.split("/")[-2] if path.count("/") > 3 else path
+    c[f'{r["method"]} {kind}'] += 1
+n = int(sys.argv[2])
+print(", ".join(f"{k} {v / n:.2f}" for k, v in sorted(c.items())))
+PY
+)
+
+# --- steady state -----------------------------------------------------------------------------------
+sleep 10
+L2=$(log_lines); P2=$(grep -c 'LOG:  statement:' "$PGFX_LOG" || true)
+sleep 60
+L3=$(log_lines); P3=$(grep -c 'LOG:  statement:' "$PGFX_LOG" || true)
+steady_api=$(writes_between "$L2" "$L3" | wc -l)
+steady_pg=$((P3 - P2))
+resyncs=$(sed -n "$((L2 + 1)),${L3}p" "$W/lc/requests.log" | grep -c '"method":"GET".*pg-admin' || true)
+rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$OP_PID/status")
+rss_mib=$(echo "$rss_kib / 1024" | bc -l)
+pss_mib=$(echo "$(awk '/^Pss:/ {print $2}' "/proc/$OP_PID/smaps_rollup") / 1024" | bc -l)
+kill -TERM "$OP_PID"; wait "$OP_PID" || true; OP_PID=""
+floor_sql_after=$(floor_sql_run floor2)
+floor_sql=$(echo "($floor_sql_before + $floor_sql_after) / 2" | bc -l)
+floor=$(echo "$floor_kubectl + $floor_sql" | bc -l)
+ratio=$(echo "$op / $floor" | bc -l)
+
+printf 'BENCH servicedatabase_apply_to_ready target=<=1.5x floor measured=%.2fx (%d ServiceDatabases Ready in %.1f s; floor %.1f s = kubectl apply of %d Secrets %.1f s + the same SQL directly %.1f s, mean of %.1f s before and %.1f s after) %s\n' \
+  "$ratio" "$N" "$op" "$floor" "$((2 * N))" "$floor_kubectl" "$floor_sql" "$floor_sql_before" "$floor_sql_after" \
+  "$(verdict "$ratio <= 1.5")"
+events_per_sdb=$(echo "$(grep -c '"path":"/api/v1/namespaces/bench/events"' "$W/writes.log" || true) / $N" | bc -l)
+printf 'BENCH servicedatabase_api_writes_per_sdb target=<=4 (2 children + 2) measured=%.2f (%s; %.2f without Events) %s\n' \
+  "$per_sdb" "$breakdown" "$(echo "$per_sdb - $events_per_sdb" | bc -l)" "$(verdict "$per_sdb <= 4")"
+printf 'BENCH servicedatabase_steady_minute_writes target=0 measured=%d API + %d SQL (60 s with a 20 s resync: %d reconciles, each reading the admin Secret) %s\n' \
+  "$steady_api" "$steady_pg" "$resyncs" "$(verdict "$steady_api + $steady_pg == 0")"
+printf 'BENCH servicedatabase_operator_peak_rss target=<=30 MiB measured=%.1f MiB (VmHWM; PSS at the end %.1f MiB; %d ServiceDatabases and %d Secrets cached) %s\n' \
+  "$rss_mib" "$pss_mib" "$N" "$((2 * N))" "$(verdict "$rss_mib <= 30")"

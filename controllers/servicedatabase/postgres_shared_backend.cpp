@@ -1,0 +1,113 @@
+#include "controllers/servicedatabase/postgres_shared_backend.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "controllers/servicedatabase/admin_secret.h"
+#include "operator/core/hash.h"
+#include "operator/engines/postgres/names.h"
+#include "operator/engines/postgres/postgres_engine.h"
+#include "operator/specs/credentials_secret.h"
+#include "operator/specs/postgres_binding.h"
+
+namespace sdb::controllers::servicedatabase {
+
+namespace pg = engines::postgres;
+
+PostgresSharedBackend::PostgresSharedBackend(kube::KubeClient& client, PostgresSharedOptions options)
+    : client_(client), options_(std::move(options)), caDir_(options_.caDir) {
+  if (!options_.engineFactory) {
+    options_.engineFactory = [](const pg::ConnectionOptions& admin) -> std::unique_ptr<engines::Engine> {
+      return std::make_unique<pg::PostgresEngine>(admin, pg::Mode::kShared);
+    };
+  }
+}
+
+PostgresSharedBackend::~PostgresSharedBackend() {
+  if (ownsCaDir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(caDir_, ec);
+  }
+}
+
+Result<std::string> PostgresSharedBackend::caFile(const std::string& pem) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (caDir_.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/servicedb-ca-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) return ioError("creating a directory for CA files: " + pattern);
+    caDir_ = pattern;
+    ownsCaDir_ = true;
+  }
+  // Content-addressed: a rotated CA gets a new file, and concurrent reconciles never see a torn one.
+  std::string path = caDir_ + "/ca-" + sha256Hex(pem, 16) + ".crt";
+  if (::access(path.c_str(), R_OK) == 0) return path;
+  std::string tmpPath = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmpPath, std::ios::binary | std::ios::trunc);
+    out << pem;
+    if (!out.flush()) return ioError("writing " + tmpPath);
+  }
+  if (std::rename(tmpPath.c_str(), path.c_str()) != 0) return ioError("renaming " + tmpPath);
+  return path;
+}
+
+std::optional<Problem> PostgresSharedBackend::check(const specs::ServiceDatabase& sdb) const {
+  const std::string derived = pg::deriveNames(sdb.ns, sdb.name).database;
+  if (!sdb.databaseName.empty() && sdb.databaseName != derived) {
+    return Problem{"NotImplemented",
+                   "spec.databaseName: choosing the database name is not implemented yet; remove the field to use "
+                   "the derived name \"" + derived + "\"",
+                   true, false};
+  }
+  return std::nullopt;
+}
+
+PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) {
+  auto secret = readAdminSecret(client_, sdb);
+  if (!secret.ok()) return secret.error();
+  auto admin = parseAdminSecret(*secret, 5432, sdb.tlsEnabled);
+  if (!admin.ok()) return admin.error();
+
+  pg::ConnectionOptions conn;
+  conn.host = admin->host;
+  conn.port = admin->port;
+  conn.user = admin->username;
+  conn.password = admin->password;
+  conn.sslmode = admin->sslmode;
+  if (!admin->database.empty()) conn.dbname = admin->database;
+  conn.connectTimeoutSeconds = options_.connectTimeoutSeconds;
+  if (!admin->caCert.empty()) {
+    auto path = caFile(admin->caCert);
+    if (!path.ok()) return Problem{"OperatorError", path.error().message, false, true};
+    conn.sslrootcert = *path;
+  }
+
+  if (auto p = check(sdb)) return *p;
+  pg::Names names = pg::deriveNames(sdb.ns, sdb.name);
+  Session s;
+  s.engine = options_.engineFactory(conn);
+  s.endpoint = {admin->host, admin->port, names.database};
+  s.bindingType = specs::kBindingTypePostgres;
+  s.bindingData = [endpoint = s.endpoint, names, sslmode = admin->sslmode, ca = admin->caCert](
+                      const std::string& slot, const std::string& password) {
+    specs::PostgresBinding b;
+    b.host = endpoint.host;
+    b.port = endpoint.port;
+    b.database = endpoint.database;
+    b.username = slot == specs::kSlotMigration ? names.migrationRole : names.appRole;
+    b.password = password;
+    b.sslmode = sslmode;
+    b.caCert = ca;
+    return specs::postgresBindingData(b);
+  };
+  s.fingerprint = sha256Hex(conn.host + "\n" + std::to_string(conn.port) + "\n" + conn.user + "\n" + conn.password +
+                            "\n" + conn.sslmode + "\n" + conn.dbname + "\n" + admin->caCert);
+  return s;
+}
+
+}  // namespace sdb::controllers::servicedatabase
