@@ -79,6 +79,24 @@ int64_t resolveIntOrPercent(const Json& value, int64_t total, bool roundUp, int6
 void DeploymentController::wire(runtime::Controller& controller) {
   controller.For(*ctx_.informers.deployments);
   controller.Owns(*ctx_.informers.replicaSets, "Deployment", "apps");
+  // As kube-controller-manager's deletePod: a Recreate rollout waits until the old pods are gone,
+  // and a ReplicaSet's status stops counting a pod as soon as it terminates, so the pod's final
+  // deletion is the only event left to tell the Deployment. Map it through the pod's ReplicaSet.
+  runtime::Informer& replicaSets = *ctx_.informers.replicaSets;
+  runtime::Informer& deployments = *ctx_.informers.deployments;
+  auto deploymentOfPod = [&controller, &replicaSets, &deployments](const runtime::ObjectPtr& pod) {
+    auto rsRef = runtime::controllerOf(*pod);
+    if (!rsRef || rsRef->value("kind", "") != "ReplicaSet") return;
+    const std::string ns = jsonString(*pod, {"metadata", "namespace"});
+    auto rs = replicaSets.get(ns, rsRef->value("name", ""));
+    if (!rs) return;
+    auto dRef = runtime::controllerOf(*rs);
+    if (!dRef || dRef->value("kind", "") != "Deployment") return;
+    auto d = deployments.get(ns, dRef->value("name", ""));
+    if (!d || jsonString(*d, {"spec", "strategy", "type"}) != "Recreate") return;
+    controller.enqueue({ns, dRef->value("name", "")});
+  };
+  ctx_.informers.pods->addHandlers({nullptr, nullptr, deploymentOfPod});
 }
 
 kube::KResult<Json> DeploymentController::scale(const Json& d, const Json& rs, int64_t replicas) {
