@@ -61,7 +61,7 @@ check "it becomes Ready (httpGet /readyz on its named port, read-only root, uid 
   "kubectl -n servicedb-system wait --for=condition=Ready pod/servicedb-operator --timeout=90s || { kubectl -n servicedb-system logs servicedb-operator | tail -20; exit 1; }"
 check "a ServiceDatabase" bash -c "kubectl apply -f $SOURCE_DIR/crds/examples/servicedatabase-postgres-shared.yaml"
 name=$(python3 -c "import yaml; print(yaml.safe_load(open('$SOURCE_DIR/crds/examples/servicedatabase-postgres-shared.yaml'))['metadata']['name'])")
-check "the operator pod reads its token and reconciles it through kubernetes.default (Stalled/NotImplemented until the controller lands)" bash -c \
+check "the operator pod reads its token and reconciles it through kubernetes.default (it writes the status conditions)" bash -c \
   "for i in \$(seq 1 100); do [ -n \"\$(kubectl get sdb $name -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].reason}' 2>/dev/null)\" ] && exit 0; sleep 0.3; done; \
    kubectl -n servicedb-system logs servicedb-operator | tail -20; exit 1"
 check "it holds the leader Lease in its own namespace (OPERATOR_NAMESPACE from fieldRef)" bash -c \
