@@ -36,6 +36,11 @@ int runManager(const std::vector<std::string>& args) {
   std::string syncPeriod = "10m";
   flags.addString("sync-period", &syncPeriod,
                   "how often every cached object is reconciled again, as a Go duration (10m, 1h30m)");
+  std::string engineRecheck = "5m";
+  flags.addString("engine-recheck-interval", &engineRecheck,
+                  "ServiceDatabase: skip the database server for an unchanged object within this long of a "
+                  "success, as a Go duration; 0s observes the server on every reconcile. Keep it below "
+                  "--sync-period so that every resync re-observes the server");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -58,6 +63,12 @@ int runManager(const std::vector<std::string>& args) {
     return 2;
   }
   run.syncPeriod = *period;
+  auto recheck = specs::parseGoDuration(engineRecheck);
+  if (!recheck.ok()) {
+    std::cerr << "servicedb-operator run: --engine-recheck-interval: " << recheck.error().message << "\n";
+    return 2;
+  }
+  run.engineRecheckInterval = *recheck;
   auto logged = setupLogging(log);
   if (!logged.ok()) {
     std::cerr << "servicedb-operator run: " << logged.error().message << "\n";

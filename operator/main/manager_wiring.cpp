@@ -50,7 +50,9 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   runtime::Manager manager(client, mo);
   // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
   // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
-  auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager);
+  controllers::servicedatabase::ControllerOptions sdbOptions;
+  sdbOptions.reconciler.engineRecheckInterval = options.engineRecheckInterval;
+  auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager, std::move(sdbOptions));
   auto placeholders = controllers::addPlaceholderControllers(
       manager, {kube::resources::kBackupPolicies, kube::resources::kReadReplicas, kube::resources::kAuditStores});
   return manager.run();

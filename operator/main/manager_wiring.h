@@ -26,6 +26,10 @@ struct RunOptions {
   std::string healthAddress = ":8081";
   int shutdownTimeoutSeconds = 30;
   std::chrono::seconds syncPeriod{std::chrono::minutes(10)};  // informer resync: every object reconciled again
+  // ServiceDatabase: a reconcile with unchanged inputs skips the server within this long of a success
+  // (ReconcilerOptions::engineRecheckInterval); 0 observes the server on every reconcile. Keep it
+  // below syncPeriod so that every resync re-observes the server.
+  std::chrono::seconds engineRecheckInterval{std::chrono::minutes(5)};
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";

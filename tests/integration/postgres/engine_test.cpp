@@ -66,6 +66,53 @@ TEST_F(PostgresEngineIT, AppIsDmlOnlyWhileMigrationCanCreate) {
   EXPECT_TRUE(again->empty()) << again->actions.front();
 }
 
+// PostgreSQL 15 no longer grants CREATE on schema public to PUBLIC, but servers initialised by 14
+// or older (and upgraded cloud servers) still do, and CREATE DATABASE copies template1's grant. The
+// engine must revoke it, or any role with CONNECT could create objects in the service's schema.
+TEST_F(PostgresEngineIT, PublicCannotCreateInSchemaPublicEvenWhenTemplate1GrantsIt) {
+  const std::string publicCanCreate =
+      "SELECT EXISTS (SELECT 1 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'public' "
+      "AND a.grantee = 0 AND a.privilege_type = 'CREATE')";
+  ASSERT_TRUE(server_->superuserExec("GRANT CREATE ON SCHEMA public TO PUBLIC", "template1").ok());
+  struct RestoreTemplate1 {
+    sdb::testing::PostgresServer* server;
+    ~RestoreTemplate1() { (void)server->superuserExec("REVOKE CREATE ON SCHEMA public FROM PUBLIC", "template1"); }
+  } restore{server_};
+  ASSERT_EQ(server_->superuserQuery(publicCanCreate, "template1")->value_or(""), "t")
+      << "the set-up must mimic PostgreSQL 14: PUBLIC may create in template1's schema public";
+
+  PostgresEngine engine(admin());
+  auto r = engine.reconcile(input("legacy", "svc", "u"));
+  ASSERT_TRUE(r.ok()) << r.error().toString();
+  ASSERT_TRUE(r->blockers.empty());
+  EXPECT_EQ(server_->superuserQuery(publicCanCreate, "legacy_svc")->value_or(""), "f");
+  expectConverged(admin(), input("legacy", "svc", "u"));
+
+  // A login that is not the service's, allowed to connect by the superuser: USAGE through PUBLIC,
+  // but no CREATE.
+  ASSERT_TRUE(server_->superuserExec("CREATE ROLE legacy_outsider LOGIN PASSWORD 'outsider-pw'").ok());
+  ASSERT_TRUE(server_->superuserExec("GRANT CONNECT ON DATABASE legacy_svc TO legacy_outsider").ok());
+  auto outsider = login("legacy_outsider", "outsider-pw", "legacy_svc");
+  ASSERT_TRUE(outsider.ok()) << outsider.error().toString();
+  auto created = outsider->exec("CREATE TABLE public.squatter (id int)", "outsider create");
+  ASSERT_FALSE(created.ok()) << "a role outside the service created a table in schema public";
+  EXPECT_NE(created.error().message.find("permission denied for schema public"), std::string::npos)
+      << created.error().message;
+  auto app = login("legacy_svc_app", "app-pw", "legacy_svc");
+  ASSERT_TRUE(app.ok()) << app.error().toString();
+  auto appCreated = app->exec("CREATE TABLE public.evil (id int)", "app create");
+  ASSERT_FALSE(appCreated.ok()) << "the app login created a table in schema public";
+  EXPECT_NE(appCreated.error().message.find("permission denied for schema public"), std::string::npos)
+      << appCreated.error().message;
+
+  // The next reconcile only takes back the superuser's CONNECT grant.
+  auto again = engine.reconcile(input("legacy", "svc", "u"));
+  ASSERT_TRUE(again.ok()) << again.error().toString();
+  EXPECT_EQ(again->actions,
+            std::vector<std::string>{"revoke connect on database \"legacy_svc\" from \"legacy_outsider\""});
+  expectConverged(admin(), input("legacy", "svc", "u"));
+}
+
 TEST_F(PostgresEngineIT, ObjectsWithoutOurMarkerAreNeverAdopted) {
   ASSERT_TRUE(server_->superuserExec("CREATE ROLE foreign_svc_app LOGIN PASSWORD 'theirs'").ok());
   ASSERT_TRUE(server_->superuserExec("CREATE DATABASE foreign2_svc").ok());

@@ -226,6 +226,45 @@ TEST_F(ControllerIT, SteadyStateWritesNothingToTheApiOrToPostgres) {
   EXPECT_EQ(server_->loggedStatementCount(), logged) << "SQL writes (log_statement=mod) in steady state";
 }
 
+// A namespace with a dash and a name long enough that the derived names are cut and hashed: the
+// database is the 54-byte hashed form (63 minus the longest role suffix, "_migrator"), and the
+// migration login's name is exactly 63 bytes, PostgreSQL's limit.
+TEST_F(ControllerIT, LongNameInADashedNamespaceGetsHashedNamesAndWorks) {
+  const std::string ns = "team-x";
+  const std::string name = "invoice-ledger-reconciliation-worker-for-the-team-x-platform";
+  ASSERT_LE(name.size(), 63u);
+  addNamespace(ns);
+  create(ns, name);
+  ASSERT_TRUE(reconcileToReady(ns, name));
+  auto app = secret(ns, name + "-credentials");
+  auto mig = secret(ns, name + "-migration-credentials");
+  const std::string db = app["database"];
+  EXPECT_EQ(db.size(), 54u) << db;
+  EXPECT_EQ(db.rfind("team-x_invoice-", 0), 0u) << db;
+  EXPECT_NE(db.find("__"), std::string::npos) << "no hash suffix: " << db;
+  EXPECT_EQ(mig["database"], db);
+  EXPECT_EQ(mig["username"], db + "_migrator");
+  EXPECT_EQ(mig["username"].size(), 63u);
+  EXPECT_EQ(app["username"], db + "_app");
+  // The server holds exactly these names, not ones it truncated itself.
+  EXPECT_EQ(server_->superuserQuery("SELECT count(*) FROM pg_database WHERE datname = '" + db + "'")->value_or(""), "1");
+  EXPECT_EQ(server_->superuserQuery("SELECT count(*) FROM pg_roles WHERE rolname IN ('" + db + "_owner', '" + db +
+                                    "_migrator', '" + db + "_app')")
+                ->value_or(""),
+            "3");
+
+  auto created = psql(mig, "CREATE TABLE t (v text)");
+  ASSERT_TRUE(created.ok()) << created.output;
+  auto inserted = psql(app, "INSERT INTO t VALUES ('long'); SELECT current_user || '@' || current_database() || ':' || v FROM t");
+  ASSERT_TRUE(inserted.ok()) << inserted.output;
+  EXPECT_EQ(inserted.output, app["username"] + "@" + db + ":long");
+  EXPECT_FALSE(psql(app, "CREATE TABLE evil (id int)").ok());
+
+  const size_t logged = server_->loggedStatementCount();
+  EXPECT_EQ(reconcile(ns, name).kind, runtime::ReconcileResult::Kind::kOk);
+  EXPECT_EQ(server_->loggedStatementCount(), logged) << "the hashed names must be found again, not recreated";
+}
+
 int closedPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
