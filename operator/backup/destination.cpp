@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -126,8 +128,25 @@ struct Rclone {
     if (!p.empty() && p.back() != '/') p += '/';
     return "s3:" + o.bucket + "/" + p + path;
   }
+  // The CA file for rclone's --ca-cert, or "" for the system roots. AWS_CA_BUNDLE is always removed
+  // from rclone's environment: the AWS SDK inside rclone cannot apply it to rclone's HTTP transport
+  // and fails every request with LoadCustomCABundleError, over https as well as http (measured with
+  // Debian's rclone 1.60). Its value is honoured through --ca-cert instead, for https endpoints.
+  std::string caCert() const {
+    if (!o.caCert.empty()) return o.caCert;
+    if (o.endpoint.rfind("http://", 0) == 0) return "";
+    const char* bundle = std::getenv("AWS_CA_BUNDLE");
+    return bundle != nullptr ? bundle : "";
+  }
   // Spawns rclone; `stdinFd`/`stdoutFd` receive pipe ends when requested.
   pid_t spawn(const std::vector<std::string>& args, int* stdinFd, int* stdoutFd) const {
+    std::vector<std::string> full = {"rclone"};
+    if (const std::string ca = caCert(); !ca.empty()) {
+      full.push_back("--ca-cert");
+      full.push_back(ca);
+    }
+    full.insert(full.end(), args.begin(), args.end());
+    const std::vector<std::string> environment = env();
     int in[2] = {-1, -1}, out[2] = {-1, -1};
     if (stdinFd && pipe2(in, O_CLOEXEC) != 0) return -1;
     if (stdoutFd && pipe2(out, O_CLOEXEC) != 0) return -1;
@@ -135,10 +154,10 @@ struct Rclone {
     if (pid == 0) {
       if (stdinFd) dup2(in[0], 0);
       if (stdoutFd) dup2(out[1], 1);
-      for (const auto& kv : env()) putenv(strdup(kv.c_str()));
-      unsetenv("AWS_CA_BUNDLE");  // set on these machines; breaks plain-HTTP endpoints (FACTS.md)
-      std::vector<char*> argv = {const_cast<char*>("rclone")};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      for (const auto& kv : environment) putenv(const_cast<char*>(kv.c_str()));
+      unsetenv("AWS_CA_BUNDLE");
+      std::vector<char*> argv;
+      for (const auto& a : full) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
       execvp("rclone", argv.data());
       _exit(127);
@@ -288,6 +307,8 @@ Result<std::unique_ptr<Destination>> Destination::parse(const std::string& spec,
     o.bucket = rest.substr(0, slash);
     if (slash != std::string::npos && o.prefix.empty()) o.prefix = rest.substr(slash + 1);
     if (o.bucket.size() < 3 || o.bucket.size() > 63) return invalidArgument("--destination: S3 bucket names have 3 to 63 characters");
+    if (!o.caCert.empty() && ::access(o.caCert.c_str(), R_OK) != 0)
+      return invalidArgument("--s3-ca-cert: cannot read " + o.caCert + ": " + std::strerror(errno));
     return std::unique_ptr<Destination>(std::make_unique<S3Destination>(o));
   }
   std::string path = spec.rfind("dir:", 0) == 0 ? spec.substr(4) : spec;

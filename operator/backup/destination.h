@@ -40,6 +40,9 @@ class ObjectReader {
 struct S3Options {
   std::string bucket, prefix, endpoint, region;
   bool forcePathStyle = true;
+  // PEM file of the CA(s) that sign the endpoint's certificate (rclone --ca-cert). Empty: for an https
+  // endpoint, $AWS_CA_BUNDLE when set (rclone cannot read that variable itself), else the system roots.
+  std::string caCert;
   // Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never flags.
 };
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "operator/core/clock.h"
@@ -144,20 +145,36 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
   return manifest;
 }
 
-Result<std::string> latestBackupId(Destination& dest, const std::string& target) {
+Result<std::vector<std::string>> completeBackupIds(Destination& dest, const std::string& target) {
   auto files = dest.list(target);
   if (!files.ok()) return files.error();
-  std::string latest;
-  const std::string suffix = ".manifest.json";
+  std::vector<std::string> ids;
+  const std::string suffix = ".manifest.json", dir = target + "/";
   for (const auto& f : *files) {
-    if (f.size() <= suffix.size() || f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    if (f.find("/access-log/") != std::string::npos) continue;
-    std::string id = f.substr(f.rfind('/') + 1);
-    id = id.substr(0, id.size() - suffix.size());
-    if (id > latest) latest = id;
+    if (f.size() <= dir.size() + suffix.size() || f.compare(0, dir.size(), dir) != 0) continue;
+    if (f.compare(f.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    std::string id = f.substr(dir.size(), f.size() - dir.size() - suffix.size());
+    if (id.find('/') != std::string::npos) continue;  // access-log/ and anything else below the target
+    ids.push_back(std::move(id));
   }
-  if (latest.empty()) return notFound("no complete backup of " + target + " in " + dest.describe());
-  return latest;
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<std::string> latestBackupId(Destination& dest, const std::string& target) {
+  auto ids = completeBackupIds(dest, target);
+  if (!ids.ok()) return ids.error();
+  if (ids->empty()) return notFound("no complete backup of " + target + " in " + dest.describe());
+  return ids->back();
+}
+
+Result<Json> readManifestUnverified(Destination& dest, const std::string& target, const std::string& backupId) {
+  auto text = readAll(dest, manifestPath(target, backupId));
+  if (!text.ok()) return text.error().wrap("manifest of " + backupId);
+  auto manifest = parseJson(*text, "manifest of " + backupId);
+  if (!manifest.ok()) return manifest.error();
+  if (!manifest->is_object()) return invalidArgument("manifest of " + backupId + ": not a JSON object");
+  return manifest;
 }
 
 Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) {
@@ -172,9 +189,7 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
     (void)appendAccessLog(dest, req.target, action, id, req.actor, "failed", {{"error", e.message}});
     return e;
   };
-  auto manifestText = readAll(dest, manifestPath(req.target, id));
-  if (!manifestText.ok()) return fail(manifestText.error().wrap("manifest of " + id));
-  auto manifest = parseJson(*manifestText, "manifest");
+  auto manifest = readManifestUnverified(dest, req.target, id);
   if (!manifest.ok()) return fail(manifest.error());
   auto in = dest.open(streamPath(req.target, id));
   if (!in.ok()) return fail(in.error());

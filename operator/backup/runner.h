@@ -84,6 +84,14 @@ Result<RestoreSummary> runRestore(const RestoreRequest& request, Destination& de
 // The newest complete backup id of a target (by manifest), or NotFound.
 Result<std::string> latestBackupId(Destination& destination, const std::string& target);
 
+// The ids of every complete backup of a target (those whose manifest exists), oldest first. Reads
+// only the listing.
+Result<std::vector<std::string>> completeBackupIds(Destination& destination, const std::string& target);
+
+// A backup's manifest as stored, parsed but NOT authenticated (its MAC needs the data key, which
+// needs the stream). Callers that act on it for safety checks only (key_guard.h) may use it as is.
+Result<Json> readManifestUnverified(Destination& destination, const std::string& target, const std::string& backupId);
+
 // Backup ids are sortable by time: "20261125T031500Z-<8 hex>".
 std::string newBackupId(std::chrono::system_clock::time_point now, Random& random);
 

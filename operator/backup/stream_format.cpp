@@ -255,8 +255,14 @@ struct Decryptor::State {
     auto parsed = parseJson(text, "backup header");
     if (!parsed.ok() || !parsed->is_object()) return fail(invalidArgument("header: not a JSON object"));
     header = *parsed;
-    if (header.value("format", "") != "servicedb-backup" || header.value("version", 0) != 1 ||
-        header.value("cipher", "") != "AES-256-GCM") {
+    // Fields are read by type: Json::value() would throw on a field of another type.
+    auto field = [&](const char* name) -> std::string {
+      auto it = header.find(name);
+      return it != header.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto version = header.find("version");
+    if (field("format") != "servicedb-backup" || version == header.end() || !version->is_number_unsigned() ||
+        version->get<uint64_t>() != 1 || field("cipher") != "AES-256-GCM") {
       return fail(invalidArgument("header: unsupported format, version or cipher"));
     }
     if (!header.contains("chunkSize") || !header["chunkSize"].is_number_unsigned()) {
@@ -264,11 +270,14 @@ struct Decryptor::State {
     }
     chunkSize = header["chunkSize"].get<size_t>();
     if (chunkSize < 4096 || chunkSize > kMaxChunkSize) return fail(invalidArgument("header: chunkSize out of range"));
-    std::string keyId = header.value("keyId", ""), backupId = header.value("backupId", "");
+    if (header.contains("keyId") && !header["keyId"].is_string()) {
+      return fail(invalidArgument("header: keyId must be a string"));
+    }
+    std::string keyId = field("keyId"), backupId = field("backupId");
     if (keyId.empty()) return fail(invalidArgument("header: keyId missing"));
     auto policyKey = keys(keyId);
     if (!policyKey.ok()) return fail(policyKey.error().wrap("header: key \"" + keyId + "\""));
-    auto wrapped = crypto::fromBase64(header.value("wrappedKey", ""));
+    auto wrapped = crypto::fromBase64(field("wrappedKey"));
     if (!wrapped.ok() || wrapped->size() != 12 + kKeySize + kTagSize) {
       return fail(invalidArgument("header: wrappedKey malformed"));
     }

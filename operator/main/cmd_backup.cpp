@@ -7,13 +7,17 @@
 #include <libpq-fe.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <set>
 #include <sstream>
 
+#include "operator/backup/key_guard.h"
 #include "operator/backup/runner.h"
 #include "operator/core/clock.h"
 #include "operator/main/backup_redis.h"
@@ -35,6 +39,7 @@ struct Common {
     f.addString("destination", &destination, "dir:/path, /path or s3://bucket/prefix (required)");
     f.addString("s3-endpoint", &s3.endpoint, "S3 endpoint URL (empty: AWS)");
     f.addString("s3-region", &s3.region, "S3 region");
+    f.addString("s3-ca-cert", &s3.caCert, "PEM file of the CA that signs the S3 endpoint's certificate (default: $AWS_CA_BUNDLE, else the system roots)");
     f.addString("keys-dir", &keysDir, "directory with one file per key id, e.g. a mounted Secret (required)");
     f.addString("actor", &actor, "who asks, for the access log (default: $SERVICEDB_ACTOR or the user)");
   }
@@ -125,9 +130,128 @@ int usage(const Error& e) {
   return 2;
 }
 
+// Exit code of `backup` and `backup check-keys` when a key id that retained backups use is not in
+// --keys-dir (docs/backup-format.md, "Removing a key"). Distinct from 1 (failed) and 2 (usage).
+constexpr int kExitKeyInUseMissing = 3;
+
+std::set<std::string> keyIdsOf(const std::map<std::string, backup::Key>& keys) {
+  std::set<std::string> ids;
+  for (const auto& [id, key] : keys) ids.insert(id);
+  return ids;
+}
+
+// The key guard's findings for one target, printed as they are found.
+struct KeyGuard {
+  std::optional<backup::KeyUsage> usage;  // empty when the destination could not be listed
+  std::vector<backup::MissingKey> missing;
+};
+
+KeyGuard checkKeyGuard(backup::Destination& dest, const std::string& target, const std::set<std::string>& available,
+                       const std::string& command) {
+  KeyGuard g;
+  auto found = backup::keyIdsInUse(dest, target);
+  if (!found.ok()) {
+    std::cerr << "servicedb-operator " << command << ": warning: cannot check which keys retained backups use: "
+              << found.error().message << "\n";
+    return g;
+  }
+  g.usage = std::move(*found);
+  for (const auto& u : g.usage->unreadable) {
+    std::cerr << "servicedb-operator " << command << ": warning: cannot tell which key backup " << u << "\n";
+  }
+  g.missing = backup::missingKeys(*g.usage, available);
+  return g;
+}
+
+// `servicedb-operator backup check-keys`: may a key leave the key Secret? See the usage text.
+int runCheckKeysCommand(const std::vector<std::string>& args) {
+  signal(SIGPIPE, SIG_IGN);
+  Common c;
+  std::string removing;
+  FlagSet flags("backup check-keys");
+  c.add(flags);
+  flags.addString("remove-key-id", &removing, "check as if this key id were removed from --keys-dir");
+  if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
+  if (flags.helpRequested()) {
+    std::cout << "Usage: servicedb-operator backup check-keys [flags]\n\n"
+                 "Reports which key ids the retained backups of --target use, and whether --keys-dir holds them all.\n"
+                 "Run it before removing a key from the key Secret (with --remove-key-id).\n"
+                 "Exit codes: 0 every key id in use is present; 3 a key id in use is missing (named on stderr);\n"
+                 "1 the check could not be completed (destination or a manifest unreadable); 2 usage error.\n\n"
+              << flags.usage();
+    return 0;
+  }
+  if (auto v = c.validate(); !v.empty()) return usage(invalidArgument(v));
+  auto keys = loadKeys(c.keysDir);
+  if (!keys.ok()) return usage(keys.error());
+  std::set<std::string> available = keyIdsOf(*keys);
+  if (!removing.empty() && !available.erase(removing))
+    return usage(invalidArgument("--remove-key-id: no key \"" + removing + "\" in " + c.keysDir));
+  auto dest = backup::Destination::parse(c.destination, c.s3);
+  if (!dest.ok()) return usage(dest.error());
+  auto usageOf = backup::keyIdsInUse(**dest, c.target);
+  if (!usageOf.ok()) {
+    std::cerr << "servicedb-operator backup check-keys: " << usageOf.error().message << "\n";
+    return 1;
+  }
+  auto missing = backup::missingKeys(*usageOf, available);
+  Json report = {{"target", c.target}, {"keyIds", usageOf->backupsByKeyId}, {"missing", Json::array()},
+                 {"unreadable", usageOf->unreadable}};
+  for (const auto& m : missing) {
+    report["missing"].push_back(m.keyId);
+    std::cerr << "servicedb-operator backup check-keys: " << backup::describeMissingKey(m, c.target) << "\n";
+  }
+  for (const auto& u : usageOf->unreadable) {
+    std::cerr << "servicedb-operator backup check-keys: cannot tell which key backup " << u << "\n";
+  }
+  std::cout << report.dump() << "\n";
+  if (!missing.empty()) return kExitKeyInUseMissing;
+  return usageOf->unreadable.empty() ? 0 : 1;
+}
+
+// pg_dump with a client major version equal to the server's, streamed through encryption.
+int runPostgresBackup(const Common& c, std::string database, size_t chunkSize, const backup::Key& key,
+                      backup::Destination& dest) {
+  if (database.empty() && std::getenv("PGDATABASE")) database = std::getenv("PGDATABASE");
+  auto server = serverMajor(database);
+  if (!server.ok()) {
+    std::cerr << "servicedb-operator backup: " << server.error().message << "\n";
+    return 1;
+  }
+  auto client = clientMajor("pg_dump");
+  if (!client.ok()) {
+    std::cerr << "servicedb-operator backup: " << client.error().message << "\n";
+    return 1;
+  }
+  if (*client != *server) {
+    std::cerr << "servicedb-operator backup: pg_dump " << *client << " does not match the server's PostgreSQL "
+              << *server << "; use a matching client image\n";
+    return 1;
+  }
+  backup::BackupRequest req;
+  req.engine = "postgres";
+  req.engineVersion = std::to_string(*server);
+  req.target = c.target;
+  req.backupId = c.backupId;
+  req.keyId = c.keyId;
+  req.key = key;
+  req.chunkSize = chunkSize;
+  req.dumpCommand = {"pg_dump", "-Fc", "--no-owner", "--no-privileges"};
+  if (!database.empty()) req.dumpCommand.push_back(database);
+  req.actor = c.actorName();
+  auto manifest = backup::runBackup(req, dest);
+  if (!manifest.ok()) {
+    std::cerr << "servicedb-operator backup: " << manifest.error().message << "\n";
+    return 1;
+  }
+  std::cout << manifest->dump() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int runBackupCommand(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "check-keys") return runCheckKeysCommand({args.begin() + 1, args.end()});
   signal(SIGPIPE, SIG_IGN);
   Common c;
   std::string database;
@@ -142,7 +266,12 @@ int runBackupCommand(const std::vector<std::string>& args) {
   redis.addBackupFlags(flags);
   if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
   if (flags.helpRequested()) {
-    std::cout << "Usage: servicedb-operator backup [flags]\n\nStreams a dump through AES-256-GCM to a destination.\n\n" << flags.usage();
+    std::cout << "Usage: servicedb-operator backup [flags]\n"
+                 "       servicedb-operator backup check-keys [flags]\n\n"
+                 "Streams a dump through AES-256-GCM to a destination.\n"
+                 "Exit codes: 0 written; 1 failed; 2 usage error; 3 written, but a key id that retained backups\n"
+                 "use is missing from --keys-dir (named on stderr; put the key back into the key Secret).\n\n"
+              << flags.usage();
     return 0;
   }
   if (auto v = c.validate(); !v.empty()) return usage(invalidArgument(v));
@@ -155,53 +284,40 @@ int runBackupCommand(const std::vector<std::string>& args) {
   if (!keys->count(c.keyId)) return usage(invalidArgument("--key-id: no key \"" + c.keyId + "\" in " + c.keysDir));
   auto dest = backup::Destination::parse(c.destination, c.s3);
   if (!dest.ok()) return usage(dest.error());
+  if (c.backupId.empty()) c.backupId = backup::newBackupId(std::chrono::system_clock::now(), CryptoRandom::instance());
+
+  // The key guard runs before anything is written, but does not stop the backup: refusing to back up
+  // today's data would not make yesterday's backups readable again (docs/backup-format.md).
+  KeyGuard guard = checkKeyGuard(**dest, c.target, keyIdsOf(*keys), "backup");
+  for (const auto& m : guard.missing) {
+    std::cerr << "servicedb-operator backup: warning: " << backup::describeMissingKey(m, c.target)
+              << "; this backup is still written with key \"" << c.keyId << "\", then the command exits "
+              << kExitKeyInUseMissing << "\n";
+  }
+  int code = 0;
   if (c.engine == "redis" || c.engine == "mongodb") {
     backup::BackupRequest req;
     req.target = c.target;
-    req.backupId = c.backupId.empty() ? backup::newBackupId(std::chrono::system_clock::now(), CryptoRandom::instance()) : c.backupId;
+    req.backupId = c.backupId;
     req.keyId = c.keyId;
     req.key = keys->at(c.keyId);
     req.chunkSize = static_cast<size_t>(chunkKiB) * 1024;
     req.actor = c.actorName();
-    if (c.engine == "redis") return runRedisBackup(req, redis, **dest);
-    return runMongoBackup(std::move(req), database, **dest);
+    code = c.engine == "redis" ? runRedisBackup(req, redis, **dest) : runMongoBackup(std::move(req), database, **dest);
+  } else {
+    code = runPostgresBackup(c, database, static_cast<size_t>(chunkKiB) * 1024, keys->at(c.keyId), **dest);
   }
-  if (database.empty() && std::getenv("PGDATABASE")) database = std::getenv("PGDATABASE");
-  auto server = serverMajor(database);
-  if (!server.ok()) {
-    std::cerr << "servicedb-operator backup: " << server.error().message << "\n";
-    return 1;
+  if (code != 0 || guard.missing.empty()) return code;
+  for (const auto& m : guard.missing) {
+    std::cerr << "servicedb-operator backup: " << backup::describeMissingKey(m, c.target) << "\n";
   }
-  auto client = clientMajor("pg_dump");
-  if (!client.ok() || *client != *server) {
-    std::cerr << "servicedb-operator backup: pg_dump " << (client.ok() ? std::to_string(*client) : "?")
-              << " does not match the server's PostgreSQL " << *server << "; use a matching client image\n";
-    return 1;
-  }
-  backup::BackupRequest req;
-  req.engine = "postgres";
-  req.engineVersion = std::to_string(*server);
-  req.target = c.target;
-  req.backupId = c.backupId.empty() ? backup::newBackupId(std::chrono::system_clock::now(), CryptoRandom::instance()) : c.backupId;
-  req.keyId = c.keyId;
-  req.key = keys->at(c.keyId);
-  req.chunkSize = static_cast<size_t>(chunkKiB) * 1024;
-  req.dumpCommand = {"pg_dump", "-Fc", "--no-owner", "--no-privileges"};
-  if (!database.empty()) req.dumpCommand.push_back(database);
-  req.actor = c.actorName();
-  auto manifest = backup::runBackup(req, **dest);
-  if (!manifest.ok()) {
-    std::cerr << "servicedb-operator backup: " << manifest.error().message << "\n";
-    return 1;
-  }
-  std::cout << manifest->dump() << "\n";
-  return 0;
+  return kExitKeyInUseMissing;
 }
 
 int runRestoreCommand(const std::vector<std::string>& args) {
   signal(SIGPIPE, SIG_IGN);
   Common c;
-  std::string into, owner, maintenanceDb = "postgres";
+  std::string into, owner, appRole, maintenanceDb = "postgres";
   bool verifyOnly = false;
   FlagSet flags("restore");
   c.add(flags);
@@ -209,6 +325,8 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   flags.addBool("verify-only", &verifyOnly, "authenticate the backup end to end and restore nothing");
   flags.addString("into", &into, "a NEW database to restore into; it is dropped again if anything fails");
   flags.addString("owner", &owner, "role that owns the new database and the restored objects");
+  flags.addString("app-role", &appRole,
+                  "login that gets DML on the restored objects (default privileges of --owner, as the engine grants)");
   flags.addString("maintenance-database", &maintenanceDb, "database to connect to for CREATE/DROP DATABASE");
   RedisBackupFlags redis;
   redis.addRestoreFlags(flags);
@@ -224,6 +342,8 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   if (auto v = c.validate(); !v.empty()) return usage(invalidArgument(v));
   if (c.engine == "postgres" && !verifyOnly && into.empty())
     return usage(invalidArgument("--into is required unless --verify-only"));
+  if (!appRole.empty() && owner.empty())
+    return usage(invalidArgument("--app-role needs --owner: the app's privileges are default privileges of the owner role"));
   auto keys = loadKeys(c.keysDir);
   if (!keys.ok()) return usage(keys.error());
   auto dest = backup::Destination::parse(c.destination, c.s3);
@@ -234,6 +354,22 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   req.keys = *keys;
   req.verifyOnly = verifyOnly;
   req.actor = c.actorName();
+
+  // The key guard, before any database is created: the chosen backup's key must be there. Other
+  // retained backups whose key is missing only warn, so a key mistake never blocks a recovery.
+  KeyGuard guard = checkKeyGuard(**dest, c.target, keyIdsOf(*keys), "restore");
+  if (!guard.missing.empty() && req.backupId == "latest") {
+    if (auto latest = backup::latestBackupId(**dest, c.target); latest.ok()) req.backupId = *latest;
+  }
+  for (const auto& m : guard.missing) {
+    const bool chosen = std::find(m.backupIds.begin(), m.backupIds.end(), req.backupId) != m.backupIds.end();
+    if (chosen) {
+      std::cerr << "servicedb-operator restore: backup " << req.backupId << " needs key \"" << m.keyId
+                << "\", which --keys-dir does not hold: " << backup::describeMissingKey(m, c.target) << "\n";
+      return 1;
+    }
+    std::cerr << "servicedb-operator restore: warning: " << backup::describeMissingKey(m, c.target) << "\n";
+  }
   if (c.engine == "redis") return runRedisRestore(req, redis, **dest);
   if (!verifyOnly && c.engine == "mongodb") return runMongoRestore(std::move(req), sourceDatabase, into, **dest);
   if (!verifyOnly) {
@@ -242,6 +378,24 @@ int runRestoreCommand(const std::vector<std::string>& args) {
     if (!created.ok()) {
       std::cerr << "servicedb-operator restore: creating " << into << ": " << created.error().message << "\n";
       return 1;
+    }
+    if (!appRole.empty()) {
+      // Before pg_restore: it creates every object as --owner (--role), so these default privileges
+      // give the app its DML on each of them, in the same shape as the engine's grants
+      // (docs/engines/postgres.md, "Roles and privileges").
+      Status granted = execSql(
+          into,
+          "REVOKE ALL ON DATABASE %I FROM PUBLIC; GRANT CONNECT ON DATABASE %I TO %I; "
+          "REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO %I; "
+          "ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I; "
+          "ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO %I",
+          {into, into, appRole, appRole, owner, appRole, owner, appRole});
+      if (!granted.ok()) {
+        (void)execSql(maintenanceDb, "DROP DATABASE IF EXISTS %I", {into});
+        std::cerr << "servicedb-operator restore: --app-role: granting " << appRole << " on " << into << ": "
+                  << granted.error().message << "\n";
+        return 1;
+      }
     }
     req.restoreCommand = {"pg_restore", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges",
                           "--dbname", into};

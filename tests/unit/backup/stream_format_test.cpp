@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 
 #include "operator/backup/stream_format.h"
 
@@ -214,6 +215,35 @@ TEST(BackupFormat, WrongKeyAndMissingKeyIdAreNamed) {
   EXPECT_EQ(message(open(sealed.bytes, {{"k1", keyOf(0x22)}})),
             "header: the data key does not unwrap with key \"k1\" (wrong key or altered header)");
   EXPECT_EQ(message(open(sealed.bytes, {{"other", keyOf(0x11)}})), "header: key \"k1\": no key with id \"k1\"");
+}
+
+// Rebuilds a stream with its header JSON changed by `edit` (the chunks then no longer match, but the
+// header is checked first).
+std::vector<uint8_t> withHeader(const std::vector<uint8_t>& stream, const std::function<void(Json&)>& edit) {
+  const size_t end = headerEnd(stream);
+  Json header = *parseJson(std::string(stream.begin() + 12, stream.begin() + end));
+  edit(header);
+  const std::string text = header.dump();
+  std::vector<uint8_t> out(stream.begin(), stream.begin() + 8);
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(text.size() >> shift));
+  out.insert(out.end(), text.begin(), text.end());
+  out.insert(out.end(), stream.begin() + end, stream.end());
+  return out;
+}
+
+TEST(BackupFormat, HeaderWithoutAStringKeyIdIsRefusedByName) {
+  auto sealed = seal(data(100));
+  EXPECT_EQ(message(open(withHeader(sealed.bytes, [](Json& h) { h.erase("keyId"); }))), "header: keyId missing");
+  EXPECT_EQ(message(open(withHeader(sealed.bytes, [](Json& h) { h["keyId"] = ""; }))), "header: keyId missing");
+  EXPECT_EQ(message(open(withHeader(sealed.bytes, [](Json& h) { h["keyId"] = 7; }))),
+            "header: keyId must be a string");
+  // Other fields of the wrong type are refused too, rather than throwing.
+  EXPECT_EQ(message(open(withHeader(sealed.bytes, [](Json& h) { h["format"] = 1; }))),
+            "header: unsupported format, version or cipher");
+  EXPECT_EQ(message(open(withHeader(sealed.bytes, [](Json& h) { h["version"] = "1"; }))),
+            "header: unsupported format, version or cipher");
+  // The rebuild itself is faithful: an unchanged header still opens.
+  EXPECT_TRUE(open(withHeader(sealed.bytes, [](Json&) {})).status.ok());
 }
 
 TEST(BackupFormat, ManifestMacDetectsAnyChange) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "e2e/apimachinery/store.h"
 #include "e2e/apimachinery_client/inprocess_client.h"
@@ -66,6 +67,12 @@ class GatedClient final : public kube::KubeClient {
   std::string gatedResource = "leases";
   std::atomic<int> watchCalls{0};
 
+  // When each watch was asked for (real time), refused or not.
+  std::vector<std::chrono::steady_clock::time_point> watchTimes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return watchTimes_;
+  }
+
   void cutWatch() {
     std::lock_guard<std::mutex> lock(mu_);
     if (last_) last_->stop();
@@ -80,6 +87,10 @@ class GatedClient final : public kube::KubeClient {
   }
   kube::KResult<std::unique_ptr<kube::WatchStream>> watch(const kube::ResourceRef& r, const std::string& ns,
                                                           const kube::WatchOptions& o = {}) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      watchTimes_.push_back(std::chrono::steady_clock::now());
+    }
     ++watchCalls;
     if (refuseWatches) return kube::networkError("injected: connection refused");
     auto w = inner_.watch(r, ns, o);
@@ -114,7 +125,8 @@ class GatedClient final : public kube::KubeClient {
  private:
   bool gated(const kube::ResourceRef& r) const { return refuseWrites && r.resource == gatedResource; }
   kube::KubeClient& inner_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::vector<std::chrono::steady_clock::time_point> watchTimes_;
   kube::WatchStream* last_ = nullptr;  // valid while the informer holds it; stop() is safe until then
 };
 

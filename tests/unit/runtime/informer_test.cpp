@@ -224,3 +224,42 @@ TEST_F(InformerTest, StalledWatchIsRestartedAndResyncRedelivers) {
   EXPECT_EQ(inf.stats().relistsOnGone, 0u);
   inf.stop();
 }
+
+// Reconnect backoff while every watch is refused. The informer waits in real time (a condition
+// variable, so stop() can interrupt it), not on the injected Clock, so this checks measured gaps
+// between watch attempts. Lower bounds are exact: a wait is never shorter than half the current
+// backoff (the jitter is 50-100 %), however loaded the machine, so a backoff that did not grow fails
+// here deterministically. The cap is checked with an upper bound that allows 1 s of scheduling delay,
+// far below what an uncapped doubling would reach by the last gap.
+TEST_F(InformerTest, RefusedWatchesBackOffExponentiallyUpToTheCap) {
+  GatedClient gated(*client_);
+  gated.refuseWatches = true;  // the list passes; every watch is refused
+  InformerOptions o;
+  o.resource = res::kConfigMaps;
+  o.ns = "a";
+  o.backoffInitial = 20ms;
+  o.backoffMax = 160ms;
+  Informer inf(gated, o);
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  constexpr int kAttempts = 10;
+  ASSERT_TRUE(eventually([&] { return gated.watchCalls.load() >= kAttempts; }, 15s))
+      << "only " << gated.watchCalls.load() << " watch attempts";
+  inf.stop();
+  auto times = gated.watchTimes();
+  ASSERT_GE(times.size(), size_t(kAttempts));
+  std::vector<std::chrono::milliseconds> gaps;
+  for (int i = 1; i < kAttempts; ++i) {
+    gaps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(times[i] - times[i - 1]));
+  }
+  std::string all;
+  for (auto g : gaps) all += std::to_string(g.count()) + "ms ";
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    const auto backoff = std::min(o.backoffInitial * (1 << std::min<size_t>(i, 10)), o.backoffMax);
+    // 1 ms of slack for the clock's rounding to whole milliseconds above.
+    EXPECT_GE(gaps[i], backoff / 2 - 1ms) << "gap " << i << " (backoff " << backoff.count() << " ms); gaps: " << all;
+    EXPECT_LE(gaps[i], backoff + 1s) << "gap " << i << " exceeds the cap; gaps: " << all;
+  }
+  EXPECT_GE(inf.stats().failures, uint64_t(kAttempts - 1));
+  EXPECT_EQ(inf.stats().watches, 0u) << "no watch was ever opened";
+}

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
+
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "controllers/placeholder/placeholder.h"
@@ -230,4 +232,69 @@ TEST_F(ManagerTest, LostLeadershipFencesWritesAndExitsOne) {
   EXPECT_NE(after.error().message.find("fenced"), std::string::npos);
   EXPECT_TRUE(client_->get(res::kConfigMaps, "shop", "after").error().is(kube::ApiErrorReason::kNotFound));
   EXPECT_TRUE(mgr.client().get(res::kConfigMaps, "shop", "before").ok()) << "reads still pass";
+}
+
+// --watch-namespaces: with watchNamespaces={"a"} only a's objects are cached and reconciled; b's are
+// neither, even when they change. Cluster-scoped kinds stay cluster-wide.
+TEST_F(ManagerTest, WatchNamespacesLimitsCacheAndReconciles) {
+  for (auto ns : {"a", "b"}) ASSERT_TRUE(client_->create(res::kNamespaces, "", nsObject(ns)).ok());
+  auto cm = [](const std::string& ns, const std::string& name) {
+    return Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}, {"namespace", ns}}}};
+  };
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", cm("a", "in-a")).ok());
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "b", cm("b", "in-b")).ok());
+
+  struct Recording : Reconciler {
+    std::mutex mu;
+    std::set<std::string> keys;
+    ReconcileResult reconcile(const Request& r, const ReconcileContext&) override {
+      std::lock_guard<std::mutex> lock(mu);
+      keys.insert(r.key());
+      return ReconcileResult::ok();
+    }
+    bool has(const std::string& k) {
+      std::lock_guard<std::mutex> lock(mu);
+      return keys.count(k) > 0;
+    }
+    std::set<std::string> seen() {
+      std::lock_guard<std::mutex> lock(mu);
+      return keys;
+    }
+  } rec;
+  auto o = options();
+  o.leaderElect = false;
+  o.watchNamespaces = {"a"};
+  Manager mgr(*client_, o);
+  KindCache& cms = mgr.cache(res::kConfigMaps);
+  KindCache& namespaces = mgr.cache(res::kNamespaces);
+  mgr.addController("configmaps", rec, res::kConfigMaps);
+  std::thread runner([&] { (void)mgr.run(); });
+  struct Join {
+    Manager& m;
+    std::thread& t;
+    ~Join() {
+      m.requestStop();
+      if (t.joinable()) t.join();
+    }
+  } join{mgr, runner};
+  ASSERT_TRUE(eventually([&] { return mgr.ready() && rec.has("a/in-a"); }));
+  EXPECT_EQ(cms.informers().size(), 1u) << "one informer, for namespace a";
+  EXPECT_TRUE(cms.get("a", "in-a"));
+  EXPECT_FALSE(cms.get("b", "in-b")) << "b is not watched";
+  EXPECT_TRUE(cms.list("b").empty());
+  EXPECT_EQ(namespaces.informers().size(), 1u);
+  EXPECT_TRUE(namespaces.get("", "b")) << "cluster-scoped kinds are informed cluster-wide";
+
+  // Changes after start: a's are seen, b's are not. b's change is made first, so once a's change has
+  // been reconciled, b's would have been too had it been watched.
+  auto inB = *client_->get(res::kConfigMaps, "b", "in-b");
+  inB["data"] = {{"k", "changed"}};
+  ASSERT_TRUE(client_->update(res::kConfigMaps, "b", inB).ok());
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "b", cm("b", "late-b")).ok());
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", cm("a", "late-a")).ok());
+  ASSERT_TRUE(eventually([&] { return rec.has("a/late-a"); }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(rec.seen(), (std::set<std::string>{"a/in-a", "a/late-a"}));
+  EXPECT_FALSE(cms.get("b", "late-b"));
+  for (const auto& obj : cms.list()) EXPECT_EQ(jsonString(*obj, {"metadata", "namespace"}), "a");
 }
