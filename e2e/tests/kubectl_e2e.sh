@@ -139,9 +139,13 @@ check "resourceVersion rose ($rv_before -> $rv_after)" test "$rv_after" -gt "$rv
 # Restart on demand (POST /admin/restart): connections and watches dropped, state kept.
 server=$(k config view --raw -o 'jsonpath={.clusters[0].cluster.server}')
 admin() { curl -sS --fail --cacert "$WORK/lc/ca.crt" -H "Authorization: Bearer $(cat "$WORK/lc/admin-token")" "$@"; }
+watches_before=$(grep -c '"watch":"true"' "$WORK/lc/requests.log" || true)
 k get sdb -w --output-watch-events >"$WORK/restart-watch.out" 2>&1 &
 watch_pid=$!
-sleep 1
+for _ in $(seq 1 100); do  # until its watch request is in (the request log has a line once it streams)
+  [ "$(grep -c '"watch":"true"' "$WORK/lc/requests.log" || true)" -gt "$watches_before" ] && break; sleep 0.1
+done
+check "get -w is watching" kill -0 $watch_pid
 check "POST /admin/restart" admin -X POST "$server/admin/restart" -o "$WORK/restart.json"
 check "it reports one restart" grep -q '"restarts":1' "$WORK/restart.json"
 for _ in $(seq 1 50); do kill -0 $watch_pid 2>/dev/null || break; sleep 0.1; done
