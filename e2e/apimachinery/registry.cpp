@@ -58,9 +58,6 @@ Registry::Registry() {
   for (auto& i : infos_) {
     if (i.ref.resource == "pods") i.logSubresource = true;
     if (i.ref.resource == "serviceaccounts") i.tokenSubresource = true;
-    if (i.ref.resource == "statefulsets" || i.ref.resource == "deployments" || i.ref.resource == "replicasets") {
-      i.scaleSubresource = true;
-    }
     if (i.ref.resource == "events" || i.ref.resource == "endpoints") i.hasSpec = false;
   }
 }

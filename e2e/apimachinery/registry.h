@@ -23,7 +23,7 @@ struct ResourceInfo {
   std::vector<std::string> categories;
   std::vector<std::string> verbs;
   bool statusSubresource = false;
-  bool scaleSubresource = false;
+  bool scaleSubresource = false;  // a CRD declares one; not served nor advertised (e2e/README.md)
   bool logSubresource = false;    // pods/log
   bool tokenSubresource = false;  // serviceaccounts/token
   bool hasSpec = false;           // generation moves with spec changes

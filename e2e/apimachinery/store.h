@@ -101,6 +101,12 @@ class Store {
   bool waitForGarbage(std::chrono::milliseconds timeout);
 
   int64_t resourceVersion() const;
+  // What an API server restart does to the store, without a new process: every open watch ends
+  // (closed without an event), the watch history starts again at the current resourceVersion (so a
+  // watch or continue token from before gets 410 and clients re-list), and with a data dir the state
+  // is read back from it (snapshot plus log, compacted again), as a fresh process would find it.
+  // Objects and resourceVersions are kept. Returns the resourceVersion after the restart.
+  Result<int64_t> restart();
   // Queues a BOOKMARK at the current resourceVersion, ordered after every event already queued.
   void bookmark(Watcher& watcher);
   void stopWatch(const std::shared_ptr<Watcher>& watcher);

@@ -74,6 +74,38 @@ Status Store::Impl::load() {
   return okStatus();
 }
 
+Result<int64_t> Store::restart() {
+  std::vector<std::shared_ptr<Watcher>> open;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->options.dataDir.empty()) {
+      // Read the state back as a new process would; every acknowledged write is in the log.
+      if (impl_->wal) std::fclose(impl_->wal);
+      impl_->wal = nullptr;
+      auto objects = std::move(impl_->objects);
+      auto clusterIps = std::move(impl_->usedClusterIps);
+      const int64_t rv = impl_->rv;
+      impl_->objects.clear();
+      impl_->usedClusterIps.clear();
+      if (Status loaded = impl_->load(); !loaded.ok()) {
+        impl_->objects = std::move(objects);
+        impl_->usedClusterIps = std::move(clusterIps);
+        impl_->rv = rv;
+        impl_->wal = std::fopen((fs::path(impl_->options.dataDir) / "store.wal").c_str(), "a");
+        return loaded.error();
+      }
+    }
+    impl_->history.clear();
+    impl_->compactedRv = impl_->rv;
+    for (auto& w : impl_->watchers) {
+      if (auto p = w.lock()) open.push_back(std::move(p));
+    }
+    impl_->watchers.clear();
+  }
+  for (auto& w : open) w->close();
+  return resourceVersion();
+}
+
 Status Store::Impl::appendWal(const char* op, const std::string& key, const Json* obj) {
   if (!wal) return okStatus();
   Json rec = {{"t", op}, {"k", key}, {"rv", rv}};

@@ -86,6 +86,15 @@ kube::KResult<Json> ensureConfigMap(kube::KubeClient& c, const std::string& nsNa
   return last;
 }
 
+// Namespace creation that converges when a restart drops the request (the create may have happened).
+bool ensureNamespace(kube::KubeClient& c, const std::string& name) {
+  for (int i = 0; i < 20; ++i) {
+    if (c.get(res::kNamespaces, "", name).ok()) return true;
+    (void)c.create(res::kNamespaces, "", ns(name));
+  }
+  return false;
+}
+
 int64_t injected(const LocalCluster& cluster, const std::string& what) {
   auto f = cluster.faults();
   if (!f.ok()) return -1;
@@ -341,6 +350,85 @@ TEST(FaultsE2E, RestartKeepsStateAndClientsReconnect) {
   ASSERT_TRUE(eventually([&] { return informer.get("keep", "after") != nullptr; }, 20s))
       << "the informer reconnected and saw a write made after the restart";
   EXPECT_TRUE(informer.get("keep", "before"));
+  informer.stop();
+}
+
+// POST /admin/restart: what an API server restart does to clients, without a new process. Open
+// connections and watches are dropped, the watch history starts again (an older resourceVersion is
+// 410), and the state and its resourceVersions are kept.
+TEST(FaultsE2E, AdminRestartDropsConnectionsAndWatchesAndClientsGoOn) {
+  LocalCluster cluster;
+  ASSERT_TRUE(cluster.start().ok());
+  auto client = cluster.client();
+  ASSERT_TRUE(client->create(res::kNamespaces, "", ns("bounce")).ok());
+  auto before = client->create(res::kConfigMaps, "bounce", cm("before", "1"));
+  ASSERT_TRUE(before.ok());
+  auto second = client->create(res::kConfigMaps, "bounce", cm("second", "1"));
+  ASSERT_TRUE(second.ok());
+  Recorder rec;
+  runtime::Informer informer(*client, informerOn("bounce"));
+  informer.addHandlers(rec.handlers());
+  informer.start();
+  ASSERT_TRUE(informer.waitForSync(10s));
+  kube::WatchOptions now;
+  now.resourceVersion = rvOf(*second);
+  auto open = client->watch(res::kConfigMaps, "bounce", now);
+  ASSERT_TRUE(open.ok()) << open.error().toString();
+  const uint64_t informerWatches = informer.stats().watches;
+
+  auto restarted = client->raw("POST", "/admin/restart", "application/json", "{}");
+  ASSERT_TRUE(restarted.ok()) << restarted.error().toString();
+  EXPECT_EQ((*restarted)["restarts"], 1);
+  EXPECT_GE(std::stoll((*restarted)["resourceVersion"].get<std::string>()), std::stoll(rvOf(*second)));
+  auto ended = (*open)->next();
+  EXPECT_TRUE(!ended.ok() || !ended->has_value()) << "the watch open across the restart ended without an event";
+
+  // The same client goes on (its keep-alive connections were dropped), and the state is kept.
+  auto kept = client->get(res::kConfigMaps, "bounce", "before");
+  ASSERT_TRUE(kept.ok()) << kept.error().toString();
+  EXPECT_EQ(rvOf(*kept), rvOf(*before));
+  kube::WatchOptions old;
+  old.resourceVersion = rvOf(*before);
+  auto stale = client->watch(res::kConfigMaps, "bounce", old);
+  ASSERT_TRUE(stale.ok());
+  auto gone = (*stale)->next();
+  ASSERT_FALSE(gone.ok()) << "history starts again at the restart";
+  EXPECT_TRUE(gone.error().is(ApiErrorReason::kGone)) << gone.error().toString();
+  auto after = client->create(res::kConfigMaps, "bounce", cm("after", "2"));
+  ASSERT_TRUE(after.ok()) << after.error().toString();
+  EXPECT_GT(std::stoll(rvOf(*after)), std::stoll(rvOf(*second))) << "resourceVersions keep rising";
+  ASSERT_TRUE(client->remove(res::kConfigMaps, "bounce", "before").ok());
+  ASSERT_TRUE(eventually([&] { return informer.get("bounce", "after") && !informer.get("bounce", "before"); }, 20s))
+      << "the informer watched again and saw the writes made after the restart";
+  EXPECT_GT(informer.stats().watches, informerWatches) << "its watch was dropped";
+  auto count = client->raw("GET", "/admin/restart");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ((*count)["restarts"], 1);
+  informer.stop();
+}
+
+// --fault-restart-seconds: restarts every second while a client writes and an informer follows.
+TEST(FaultsE2E, PeriodicRestartsKeepStateAndTheInformerConverges) {
+  LocalCluster cluster({"--fault-restart-seconds", "1"});
+  ASSERT_TRUE(cluster.start().ok());
+  auto client = cluster.client();
+  ASSERT_TRUE(ensureNamespace(*client, "cycle"));
+  runtime::Informer informer(*client, informerOn("cycle"));
+  informer.start();
+  ASSERT_TRUE(informer.waitForSync(10s));
+  int64_t lastRv = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto r = ensureConfigMap(*client, "cycle", "c" + std::to_string(i), "v");
+    ASSERT_TRUE(r.ok()) << r.error().toString();
+    EXPECT_GT(std::stoll(rvOf(*r)), lastRv) << "resourceVersions keep rising across restarts";
+    lastRv = std::stoll(rvOf(*r));
+    std::this_thread::sleep_for(150ms);
+  }
+  ASSERT_TRUE(eventually([&] { return informer.size() == 25u; }, 20s)) << "cache size " << informer.size();
+  auto count = client->raw("GET", "/admin/restart");
+  ASSERT_TRUE(count.ok()) << count.error().toString();
+  EXPECT_GE((*count)["restarts"].get<int>(), 2) << "about 3.75 s of writes at one restart a second";
+  EXPECT_GE(informer.stats().watches, 2u);
   informer.stop();
 }
 

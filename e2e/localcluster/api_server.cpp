@@ -102,6 +102,7 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
   const auto segs = split(req.path);
   // /admin/* is for the admin token alone (checked above), whatever identities come later.
   if (!segs.empty() && segs[0] == "admin") {
+    if (req.path == "/admin/restart" && options_.restart) return options_.restart(req);
     if (options_.faults) return options_.faults->serveAdmin(req);
     return errorOf(404, "NotFound", "the server could not find the requested resource");
   }

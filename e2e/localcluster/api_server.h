@@ -26,6 +26,7 @@ struct ApiServerOptions {
   int bookmarkIntervalSeconds = 5;
   int defaultWatchTimeoutSeconds = 1800;
   FaultInjector* faults = nullptr;  // faults on demand (faults.h); null: none, and no /admin/faults
+  HttpHandler restart;              // /admin/restart (restart.h); null: 404
 };
 
 class ApiServer {

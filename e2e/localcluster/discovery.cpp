@@ -26,7 +26,8 @@ std::vector<std::pair<std::string, std::string>> groupVersions(const Registry& r
 Json subresourceEntries(const ResourceInfo& i) {
   Json subs = Json::array();
   if (i.statusSubresource) subs.push_back({{"name", "status"}, {"verbs", {"get", "patch", "update"}}});
-  if (i.scaleSubresource) subs.push_back({{"name", "scale"}, {"verbs", {"get", "patch", "update"}}});
+  // No scale: /scale is not served (e2e/README.md), and advertising it would send `kubectl scale`
+  // and autoscalers to a 404 rather than to an honest absence.
   if (i.logSubresource) subs.push_back({{"name", "log"}, {"verbs", {"get"}}});
   if (i.tokenSubresource) subs.push_back({{"name", "token"}, {"verbs", {"create"}}});
   return subs;
@@ -68,7 +69,6 @@ Json legacyResourceList(const Registry& registry, const std::string& group, cons
     resources.push_back(r);
     for (const auto& s : subresourceEntries(i)) {
       std::string kind = i.ref.kind;
-      if (s["name"] == "scale") kind = "Scale";
       if (s["name"] == "token") kind = "TokenRequest";
       resources.push_back({{"name", i.ref.resource + "/" + s["name"].get<std::string>()}, {"singularName", ""},
                            {"namespaced", i.ref.namespaced}, {"kind", kind}, {"verbs", s["verbs"]}});
@@ -97,8 +97,8 @@ Json aggregatedDiscovery(const Registry& registry, bool coreGroup, const std::st
     if (!i.categories.empty()) r["categories"] = i.categories;
     Json subs = Json::array();
     for (const auto& s : subresourceEntries(i)) {
-      std::string kind = s["name"] == "scale" ? "Scale" : s["name"] == "token" ? "TokenRequest" : i.ref.kind;
-      std::string g = s["name"] == "scale" ? "autoscaling" : s["name"] == "token" ? "authentication.k8s.io" : i.ref.group;
+      std::string kind = s["name"] == "token" ? "TokenRequest" : i.ref.kind;
+      std::string g = s["name"] == "token" ? "authentication.k8s.io" : i.ref.group;
       subs.push_back({{"subresource", s["name"]}, {"responseKind", {{"group", g}, {"version", "v1"}, {"kind", kind}}},
                       {"verbs", s["verbs"]}});
     }

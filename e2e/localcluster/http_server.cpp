@@ -36,6 +36,9 @@ std::string urlDecode(const std::string& s) {
   return out;
 }
 
+// The socket the calling thread serves (dropConnections() spares it).
+thread_local const void* tServing = nullptr;
+
 }  // namespace
 
 struct HttpsServer::Impl {
@@ -52,6 +55,7 @@ struct HttpsServer::Impl {
   std::string address = "127.0.0.1";  // where stop() connects to wake the accept() call
 
   void serve(std::shared_ptr<tcp::socket> socket) {
+    tServing = socket.get();
     try {
       ssl::stream<tcp::socket&> stream(*socket, ctx);
       stream.handshake(ssl::stream_base::server);
@@ -192,6 +196,14 @@ void HttpsServer::stop() {
   }
   for (auto& t : threads) {
     if (t.joinable()) t.join();
+  }
+}
+
+void HttpsServer::dropConnections() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  boost::system::error_code ec;
+  for (auto& s : impl_->sockets) {
+    if (s.get() != tServing) s->shutdown(tcp::socket::shutdown_both, ec);
   }
 }
 

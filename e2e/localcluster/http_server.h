@@ -62,6 +62,9 @@ class HttpsServer {
   ~HttpsServer();
   Status start(const HttpsServerOptions& options, HttpHandler handler);
   void stop();
+  // Shuts down every open connection (idle keep-alives, requests in flight, streams) but the one
+  // whose handler calls it, as a restarting server would; the listener stays open.
+  void dropConnections();
   int port() const;
   bool stopping() const;
 

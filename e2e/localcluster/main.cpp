@@ -21,6 +21,7 @@
 #include "e2e/kubelet/node.h"
 #include "e2e/localcluster/api_server.h"
 #include "e2e/localcluster/http_server.h"
+#include "e2e/localcluster/restart.h"
 #include "e2e/workloads/workloads.h"
 #include "operator/backup/crypto_util.h"
 #include "operator/core/random.h"
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
   kubelet::NodeOptions nodeOptions;
   int watchHistory = 20000;
   std::string errorRate = "0", throttleRate = "0", faultSeed;
-  int retryAfter = 1, latencyMs = 0, watchCut = 0;
+  int retryAfter = 1, latencyMs = 0, watchCut = 0, restartSeconds = 0;
   std::string matchUserAgent, matchPath;
   bool noControllers = false, noCronSchedules = false;
   cli::FlagSet flags("servicedb-localcluster");
@@ -135,6 +136,9 @@ int main(int argc, char** argv) {
   flags.addInt("fault-watch-cut-seconds", &watchCut, "cut every watch after this many seconds, mid-line (0: never)");
   flags.addString("fault-match-user-agent", &matchUserAgent, "fault only requests whose User-Agent contains this");
   flags.addString("fault-match-path", &matchPath, "fault only requests whose path contains this");
+  flags.addInt("fault-restart-seconds", &restartSeconds,
+               "restart the API server every this many seconds, keeping state: connections and watches dropped, "
+               "watch history reset (0: never; POST /admin/restart restarts once)");
   flags.addString("fault-seed", &faultSeed, "seed of the fault dice, for repeatable runs (default: random)");
   flags.addBool("no-workload-controllers", &noControllers,
                 "serve the API only: no StatefulSet/Deployment/Job/CronJob/Endpoints/PVC controllers, no scheduling");
@@ -173,6 +177,10 @@ int main(int argc, char** argv) {
   uint64_t seed = std::random_device{}();
   if (!faultSeed.empty()) seed = std::strtoull(faultSeed.c_str(), nullptr, 10);
   localcluster::FaultInjector faults(*faultSettings, seed);
+  if (restartSeconds < 0) {
+    std::cerr << "servicedb-localcluster: --fault-restart-seconds: must not be negative\n";
+    return 2;
+  }
   if (watchHistory < 1) {
     std::cerr << "servicedb-localcluster: --watch-history: must be at least 1\n";
     return 2;
@@ -252,11 +260,15 @@ int main(int argc, char** argv) {
     }
   }
   localcluster::HttpsServer server;
+  // Pods reach the API server on the bridge address (kubernetes.default DNATs there).
+  localcluster::HttpsServer bridgeServer;
+  localcluster::Restarter restarter(**store, {&server, &bridgeServer});
   localcluster::ApiServerOptions ao;
   ao.adminToken = *token;
   ao.faults = &faults;
   ao.serviceAccountTokens = saTokens->get();
   ao.podLogs = node.get();
+  ao.restart = [&restarter](const localcluster::HttpRequest& r) { return restarter.serveAdmin(r); };
   localcluster::ApiServer api(**store, ao);
   // One JSON line per request (verb, path, query, code, User-Agent): the request log that benchmarks
   // and tests count API calls from. Identities come with the RBAC issue.
@@ -278,8 +290,6 @@ int main(int argc, char** argv) {
     std::cerr << "servicedb-localcluster: " << started.error().message << "\n";
     return 1;
   }
-  // Pods reach the API server on the bridge address (kubernetes.default DNATs there).
-  localcluster::HttpsServer bridgeServer;
   if (node) {
     auto onBridge = bridgeServer.start({node->slot().bridgeIp(), server.port(), certs->second.certificatePem,
                                         certs->second.privateKeyPem}, handler);
@@ -300,10 +310,12 @@ int main(int argc, char** argv) {
     std::cerr << "servicedb-localcluster: " << wrote.error().message << "\n";
     return 1;
   }
+  if (restartSeconds > 0) restarter.startPeriodic(std::chrono::seconds(restartSeconds));
   std::cerr << "servicedb-localcluster: serving " << url << "; kubeconfig at " << (dir / "kubeconfig").string() << "\n";
   int sig = 0;
   sigwait(&stopSignals, &sig);
   std::cerr << "servicedb-localcluster: stopping on signal " << sig << "\n";
+  restarter.stop();
   api.stop();
   bridgeServer.stop();
   if (node) node->stop();

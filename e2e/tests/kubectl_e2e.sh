@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The local cluster judged by real kubectl (one version per run): CRDs, validation, get/describe/
-# explain, get -w, wait, finalizers, restart with state kept. Usage: kubectl_e2e.sh KUBECTL_BINARY
+# explain, get -w, wait, finalizers, the other built-in kinds the operator makes, a cluster-scoped CRD
+# with a category, restart with state kept (kill -9 and POST /admin/restart), and a clean stop (exit
+# code 0) on SIGTERM. Usage: kubectl_e2e.sh KUBECTL_BINARY
 KUBECTL_BIN=$1
 source "$(dirname "$0")/lib.sh"
 k() { "$KUBECTL_BIN" "$@"; }
@@ -49,6 +51,81 @@ check "the object stays with a deletionTimestamp" bash -c "[ -n \"\$('$KUBECTL_B
 check "removing the finalizer deletes it" k patch sdb sessions --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
 expect_fail "it is gone" 'NotFound|not found' k get sdb sessions
 
+# Built-in kinds the operator creates or reads, stored and read back (RBAC objects only stored here:
+# the admin token may do everything).
+cat >"$WORK/kinds.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-ingress}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {role: app}}}]
+    ports: [{protocol: TCP, port: 5432}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db}
+spec: {maxUnavailable: 1, selector: {matchLabels: {app: db}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: ServiceAccount, name: default, namespace: default}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: sdb-e2e-viewer}
+rules: [{apiGroups: [servicedb.io], resources: [servicedatabases], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: sdb-e2e-viewer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: sdb-e2e-viewer}
+subjects: [{kind: ServiceAccount, name: default, namespace: default}]
+YAML
+check "apply a NetworkPolicy, a PDB, a Role, a RoleBinding, a ClusterRole and a ClusterRoleBinding" k apply -f "$WORK/kinds.yaml"
+check_eq "get networkpolicy reads its port back" 5432 k get networkpolicy db-ingress -o 'jsonpath={.spec.ingress[0].ports[0].port}'
+check_eq "get pdb reads maxUnavailable back" 1 k get pdb db -o 'jsonpath={.spec.maxUnavailable}'
+check_eq "get role reads its verbs back" "get list watch" k get role reader -o 'jsonpath={.rules[0].verbs[*]}'
+check_eq "get rolebinding reads its roleRef back" reader k get rolebinding reader -o 'jsonpath={.roleRef.name}'
+check_eq "get clusterrole (cluster-scoped)" "sdb-e2e-viewer " k get clusterrole sdb-e2e-viewer -o 'jsonpath={.metadata.name} {.metadata.namespace}'
+check_eq "get clusterrolebinding reads its subject back" default k get clusterrolebinding sdb-e2e-viewer -o 'jsonpath={.subjects[0].name}'
+check "get lists them by name" bash -c "'$KUBECTL_BIN' get networkpolicies,pdb,roles,rolebindings --no-headers -o name | LC_ALL=C sort | tr '\n' ' ' | grep -qx 'networkpolicy.networking.k8s.io/db-ingress poddisruptionbudget.policy/db role.rbac.authorization.k8s.io/reader rolebinding.rbac.authorization.k8s.io/reader '"
+
+# A cluster-scoped CRD with a category: `get <category>` lists its objects.
+cat >"$WORK/gadgets.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.e2e.servicedb.io}
+spec:
+  group: e2e.servicedb.io
+  scope: Cluster
+  names: {kind: Gadget, plural: gadgets, singular: gadget, categories: [sdbgadgets]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+YAML
+check "apply a cluster-scoped CRD with a category" k apply -f "$WORK/gadgets.yaml"
+check "it becomes Established" k wait --for=condition=Established crd/gadgets.e2e.servicedb.io --timeout=20s
+check "apply a cluster-scoped custom resource" bash -c "printf 'apiVersion: e2e.servicedb.io/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 3}\n' | '$KUBECTL_BIN' apply -f -"
+check_eq "get of the cluster-scoped custom resource (no namespace)" "g1  3" k get gadget g1 -o 'jsonpath={.metadata.name} {.metadata.namespace} {.spec.size}'
+check "get gadgets (from any namespace context) lists it" bash -c "'$KUBECTL_BIN' get gadgets -n kube-system --no-headers | grep -q '^g1 '"
+check_eq "get <category> lists its object" gadget.e2e.servicedb.io/g1 k get sdbgadgets -o name
+
 # Restart after kill -9: every object is there, and resourceVersions keep rising.
 rv_before=$(k get sdb payments -o jsonpath='{.metadata.resourceVersion}')
 kill -9 "$LC_PID"; wait "$LC_PID" 2>/dev/null || true
@@ -58,6 +135,27 @@ check "the status too" bash -c "'$KUBECTL_BIN' get sdb payments -o jsonpath='{.s
 check "a write after the restart" k label sdb payments restarted=yes
 rv_after=$(k get sdb payments -o jsonpath='{.metadata.resourceVersion}')
 check "resourceVersion rose ($rv_before -> $rv_after)" test "$rv_after" -gt "$rv_before"
+
+# Restart on demand (POST /admin/restart): connections and watches dropped, state kept.
+server=$(k config view --raw -o 'jsonpath={.clusters[0].cluster.server}')
+admin() { curl -sS --fail --cacert "$WORK/lc/ca.crt" -H "Authorization: Bearer $(cat "$WORK/lc/admin-token")" "$@"; }
+watches_before=$(grep -c '"watch":"true"' "$WORK/lc/requests.log" || true)
+k get sdb -w --output-watch-events >"$WORK/restart-watch.out" 2>&1 &
+watch_pid=$!
+for _ in $(seq 1 100); do  # until its watch request is in (the request log has a line once it streams)
+  [ "$(grep -c '"watch":"true"' "$WORK/lc/requests.log" || true)" -gt "$watches_before" ] && break; sleep 0.1
+done
+check "get -w is watching" kill -0 $watch_pid
+check "POST /admin/restart" admin -X POST "$server/admin/restart" -o "$WORK/restart.json"
+check "it reports one restart" grep -q '"restarts":1' "$WORK/restart.json"
+for _ in $(seq 1 50); do kill -0 $watch_pid 2>/dev/null || break; sleep 0.1; done
+check "the restart ended the open get -w" bash -c "! kill -0 $watch_pid 2>/dev/null"
+wait $watch_pid 2>/dev/null || true
+check "state survives the restart action" bash -c "'$KUBECTL_BIN' get sdb payments -o jsonpath='{.metadata.labels.restarted}' | grep -qx yes"
+check "a write after the restart action" k label sdb payments restarted-again=yes
+rv_again=$(k get sdb payments -o jsonpath='{.metadata.resourceVersion}')
+check "resourceVersion rose again ($rv_after -> $rv_again)" test "$rv_again" -gt "$rv_after"
 stop_cluster
 check "SIGTERM stopped the server cleanly" grep -q "stopping on signal 15" "$WORK/lc.log"
+check_eq "with exit code 0" 0 echo "$LC_EXIT"
 echo "$pass passed, 0 failed"

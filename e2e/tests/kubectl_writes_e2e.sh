@@ -189,6 +189,8 @@ EOF
 check "a Job" k apply -f "$WORK/job.yaml"
 expect_fail "its template is immutable" 'The Job "migrate" is invalid: spec.template: Invalid value: .*: field is immutable' \
   bash -c "sed 's/app:1/app:2/' '$WORK/job.yaml' | '$KUBECTL_BIN' apply -f -"
+expect_fail "its selector is immutable" 'The Job "migrate" is invalid: .*spec.selector: Invalid value: .*: field is immutable' \
+  k patch job migrate --type=merge -p '{"spec":{"selector":{"matchLabels":{"batch.kubernetes.io/controller-uid":"other"}}}}'
 check "a Service" bash -c "printf 'apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: 80}]}\n' | '$KUBECTL_BIN' apply -f -"
 expect_fail "its clusterIP is immutable" 'spec.clusterIP: Invalid value: "198.19.255.1": field is immutable' \
   k patch svc svc -p '{"spec":{"clusterIP":"198.19.255.1"}}'

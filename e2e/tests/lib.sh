@@ -7,6 +7,7 @@ WORK=$(mktemp -d /tmp/sdb-e2e.XXXXXX)
 # kubectl caches discovery per host:port for hours; clusters on reused random ports must not share it.
 export KUBECACHEDIR="$WORK/kubecache"
 LC_PID=""
+LC_EXIT=""  # the exit status of the last stop_cluster's SIGTERM (0: a clean stop)
 
 start_cluster() {
   rm -f "$WORK/lc/kubeconfig"
@@ -19,9 +20,11 @@ start_cluster() {
 }
 
 stop_cluster() {
+  LC_EXIT=""
   if [ -n "$LC_PID" ] && kill -0 "$LC_PID" 2>/dev/null; then
     kill -TERM "$LC_PID"
-    wait "$LC_PID" || true
+    LC_EXIT=0
+    wait "$LC_PID" || LC_EXIT=$?
   fi
   LC_PID=""
 }

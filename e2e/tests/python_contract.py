@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Contract suite: the official Python client (Debian's python3-kubernetes) against the local cluster.
 Typed CRUD, 409s, watch from a resourceVersion, 410 after compaction, continue tokens, the dynamic
-client's discovery, a custom resource's status subresource, and server-side apply of a StatefulSet.
+client's discovery, aggregated discovery by Accept header, a custom resource's status subresource,
+server-side apply of a StatefulSet, POST /admin/restart (clients go on, 410 for older versions), and a
+clean stop (exit code 0) on SIGTERM.
 Usage: python_contract.py LOCALCLUSTER_BINARY REPO_ROOT"""
 import json
 import os
@@ -41,7 +43,17 @@ def start():
 
 def stop():
     proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=10)
+    code = proc.wait(timeout=10)
+    assert code == 0, "the local cluster exited with %s after SIGTERM" % code
+
+
+def raw(method, path, accept="application/json"):
+    """A request with the admin token through the client's own connection pool; (response, body)."""
+    token = open(os.path.join(work, "lc", "admin-token")).read().strip()
+    headers = {"Accept": accept, "Authorization": "Bearer " + token}
+    url = api.configuration.host + path
+    r = api.rest_client.GET(url, headers=headers) if method == "GET" else api.rest_client.POST(url, headers=headers, body={})
+    return r, json.loads(r.data)
 
 
 api = start()
@@ -156,6 +168,40 @@ def dynamic_discovery_and_custom_resource_status():
 
 
 @case
+def aggregated_discovery_by_accept_header():
+    # kubectl 1.30 and later ask for v2, older ones for v2beta1; without the Accept, legacy APIGroupList.
+    for version in ("v2", "v2beta1"):
+        accept = "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList,application/json" % version
+        for path in ("/apis", "/api"):
+            r, doc = raw("GET", path, accept)
+            want = "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList" % version
+            assert r.getheader("Content-Type") == want, (path, r.getheader("Content-Type"))
+            assert doc["kind"] == "APIGroupDiscoveryList", doc["kind"]
+            assert doc["apiVersion"] == "apidiscovery.k8s.io/" + version, doc["apiVersion"]
+            groups = {g["metadata"]["name"]: g for g in doc["items"]}
+            if path == "/api":
+                assert list(groups) == [""], list(groups)
+                core = {r["resource"] for r in groups[""]["versions"][0]["resources"]}
+                assert {"pods", "configmaps", "namespaces"} <= core, core
+            else:
+                assert "" not in groups and "apps" in groups, list(groups)
+                sdb = groups["servicedb.io"]["versions"][0]  # the CRDs applied by the case before
+                assert sdb["version"] == "v1alpha1", sdb
+                res = {r["resource"]: r for r in sdb["resources"]}
+                assert res["servicedatabases"]["scope"] == "Namespaced", res["servicedatabases"]
+                assert res["servicedatabases"]["responseKind"]["kind"] == "ServiceDatabase"
+                assert [s["subresource"] for s in res["servicedatabases"]["subresources"]] == ["status"]
+                sts = {r["resource"]: r for r in groups["apps"]["versions"][0]["resources"]}["statefulsets"]
+                assert "scale" not in [s["subresource"] for s in sts.get("subresources", [])], "/scale is not served"
+    r, legacy = raw("GET", "/apis")
+    assert r.getheader("Content-Type") == "application/json", r.getheader("Content-Type")
+    assert legacy["kind"] == "APIGroupList" and legacy["apiVersion"] == "v1", legacy
+    assert "servicedb.io" in [g["name"] for g in legacy["groups"]], legacy
+    r, versions = raw("GET", "/api")
+    assert versions["kind"] == "APIVersions" and versions["versions"] == ["v1"], versions
+
+
+@case
 def server_side_apply_of_a_statefulset():
     # The client sends apply-patch+yaml bodies as strings (JSON is YAML); a dict body is refused by
     # its REST layer for that content type.
@@ -218,7 +264,39 @@ def expired_resource_version_is_410():
         assert e.status == 410, e.status
 
 
-stop()
+@case
+def admin_restart_keeps_state_and_clients_go_on():
+    before = v1.create_namespaced_config_map("default", cm("before-admin-restart"))
+    old_rv = before.metadata.resource_version
+    v1.create_namespaced_config_map("default", cm("also-before-admin-restart"))
+    _, restarted = raw("POST", "/admin/restart")
+    assert int(restarted["resourceVersion"]) >= int(old_rv) + 1 and restarted["restarts"] == 1, restarted
+    # The same client (its pooled keep-alive connection was dropped) reads and writes on.
+    kept = v1.read_namespaced_config_map("before-admin-restart", "default")
+    assert kept.metadata.resource_version == old_rv
+    after = v1.create_namespaced_config_map("default", cm("after-admin-restart"))
+    assert int(after.metadata.resource_version) > int(restarted["resourceVersion"]), "resourceVersions keep rising"
+    try:
+        for _ in watch.Watch().stream(v1.list_namespaced_config_map, "default", resource_version=old_rv, timeout_seconds=2):
+            pass
+        raise AssertionError("no 410: the watch history should start again at the restart")
+    except ApiException as e:
+        assert e.status == 410, e.status
+    listed = v1.list_namespaced_config_map("default")  # what an informer does after the 410
+    v1.delete_namespaced_config_map("after-admin-restart", "default")
+    seen = []
+    for ev in watch.Watch().stream(v1.list_namespaced_config_map, "default",
+                                   resource_version=listed.metadata.resource_version, timeout_seconds=3):
+        seen.append((ev["type"], ev["object"].metadata.name))
+        break
+    assert seen == [("DELETED", "after-admin-restart")], seen
+
+
+@case
+def sigterm_stops_cleanly_with_exit_code_0():
+    stop()
+
+
 shutil.rmtree(work, ignore_errors=True)
 failed = sum(1 for _, err in results if err)
 print("%d passed, %d failed" % (len(results) - failed, failed))

@@ -113,6 +113,36 @@ TEST(StrategicMergePatch, DeleteAndReplaceDirectives) {
   EXPECT_EQ(unknown.error().message, "unknown patch type: shuffle in map: map[$patch:shuffle]");
 }
 
+// Pod volumes: patchMergeKey name, patchStrategy merge,retainKeys (k8s.io/api core/v1).
+TEST(StrategicMergePatch, VolumesMergeByNameAndSwitchSourceWithRetainKeys) {
+  Json live = y(kDemo);
+  live["spec"]["template"]["spec"]["volumes"] = y(R"([{name: data, configMap: {name: cfg}}, {name: tmp, emptyDir: {}}])");
+  auto added = patchDeployment(live, R"({"spec": {"template": {"spec": {"volumes": [{"name": "cache", "emptyDir": {"medium": "Memory"}}]}}}})");
+  ASSERT_TRUE(added.ok()) << added.error().toString();
+  const Json& v = (*added)["spec"]["template"]["spec"]["volumes"];
+  EXPECT_EQ(names(v), (std::vector<std::string>{"cache", "data", "tmp"})) << "merged by name, not replaced";
+  EXPECT_EQ(v[1]["configMap"]["name"], "cfg");
+
+  auto changed = patchDeployment(live, R"({"spec": {"template": {"spec": {"volumes": [{"name": "data", "configMap": {"name": "cfg2"}}]}}}})");
+  ASSERT_TRUE(changed.ok()) << changed.error().toString();
+  const Json& c = (*changed)["spec"]["template"]["spec"]["volumes"];
+  EXPECT_EQ(names(c), (std::vector<std::string>{"data", "tmp"}));
+  EXPECT_EQ(c[0], y("{name: data, configMap: {name: cfg2}}"));
+
+  // Switching a volume's source: kubectl sends $retainKeys so the old source goes.
+  auto switched = patchDeployment(live, R"({"spec": {"template": {"spec": {"volumes": [
+      {"name": "data", "$retainKeys": ["name", "secret"], "secret": {"secretName": "s"}}]}}}})");
+  ASSERT_TRUE(switched.ok()) << switched.error().toString();
+  EXPECT_EQ((*switched)["spec"]["template"]["spec"]["volumes"][0], y("{name: data, secret: {secretName: s}}"));
+  auto merged = patchDeployment(live, R"({"spec": {"template": {"spec": {"volumes": [{"name": "data", "secret": {"secretName": "s"}}]}}}})");
+  ASSERT_TRUE(merged.ok());
+  EXPECT_TRUE((*merged)["spec"]["template"]["spec"]["volumes"][0].contains("configMap")) << "without the directive both stay";
+
+  auto removed = patchDeployment(live, R"({"spec": {"template": {"spec": {"volumes": [{"name": "tmp", "$patch": "delete"}]}}}})");
+  ASSERT_TRUE(removed.ok()) << removed.error().toString();
+  EXPECT_EQ(names((*removed)["spec"]["template"]["spec"]["volumes"]), (std::vector<std::string>{"data"}));
+}
+
 TEST(StrategicMergePatch, MissingMergeKeyIsAnError) {
   auto out = patchDeployment(y(kDemo), R"({"spec": {"template": {"spec": {"containers": [{"image": "redis"}]}}}})");
   ASSERT_FALSE(out.ok());

@@ -61,6 +61,44 @@ TEST_F(WatchTest, TooOldResourceVersionIsGone) {
   EXPECT_EQ(w.error().message.rfind("too old resource version: 2 (", 0), 0u);
 }
 
+// The slow-watcher boundary (e2e/README.md): a watcher more than `watcherCapacity` events behind is
+// closed with a 410 ERROR event instead of the events, and the client must re-list.
+TEST_F(WatchTest, AWatcherTooFarBehindGetsA410ErrorEventAndEnds) {
+  StoreOptions o;
+  o.watcherCapacity = 3;
+  auto opened = Store::open(o);
+  ASSERT_TRUE(opened.ok());
+  auto& store = **opened;
+  ASSERT_TRUE(store.create(res::kNamespaces, "", {{"metadata", {{"name", "a"}}}}).ok());
+  auto w = store.watch(res::kConfigMaps, "a", {});
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store.create(res::kConfigMaps, "a", cm("c" + std::to_string(i))).ok());
+  EXPECT_FALSE((*w)->closed()) << "three events fit";
+  ASSERT_TRUE(store.create(res::kConfigMaps, "a", cm("c3")).ok());
+  auto e = (*w)->next(50ms);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, T::kError) << "the queued events are dropped for the error";
+  EXPECT_EQ(e->object["code"], 410);
+  EXPECT_EQ(e->object["reason"], "Expired");
+  EXPECT_EQ(e->object["status"], "Failure");
+  EXPECT_NE(e->object["message"].get<std::string>().find("more than 3 events queued"), std::string::npos) << e->object.dump();
+  EXPECT_FALSE((*w)->next(50ms).has_value());
+  EXPECT_TRUE((*w)->closed());
+  ASSERT_TRUE(store.create(res::kConfigMaps, "a", cm("c4")).ok());
+  EXPECT_FALSE((*w)->next(50ms).has_value()) << "nothing more after the error";
+  // A watcher that keeps up is never dropped.
+  kube::WatchOptions now;
+  now.resourceVersion = std::to_string(store.resourceVersion());
+  auto keeping = store.watch(res::kConfigMaps, "a", now);
+  ASSERT_TRUE(keeping.ok());
+  for (int i = 5; i < 15; ++i) {
+    ASSERT_TRUE(store.create(res::kConfigMaps, "a", cm("c" + std::to_string(i))).ok());
+    auto got = (*keeping)->next(50ms);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->type, T::kAdded);
+  }
+}
+
 TEST_F(WatchTest, LabelSelectorTransitionsBecomeAddedAndDeleted) {
   kube::WatchOptions o;
   o.labelSelector = "tier=db";

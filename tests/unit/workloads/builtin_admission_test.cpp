@@ -63,6 +63,38 @@ TEST_F(BuiltinAdmissionTest, StatefulSetDefaults) {
   EXPECT_EQ((*created)["spec"]["updateStrategy"], (Json{{"type", "OnDelete"}}));
 }
 
+// The documented boundary of built-in defaulting (e2e/README.md): fields outside the defaults we
+// apply are stored as sent, so writing one later at kube's default value is a change here (new
+// resourceVersion and generation), where kube-apiserver, having defaulted it on create, sees a no-op.
+TEST_F(BuiltinAdmissionTest, SettingAnUndefaultedFieldToItsDefaultLaterIsAChange) {
+  Json deploy = {{"metadata", {{"name", "web"}}},
+                 {"spec", {{"selector", {{"matchLabels", {{"app", "web"}}}}}, {"template", podTemplate()}}}};
+  auto created = client_->create(res::kDeployments, "default", deploy);
+  ASSERT_TRUE(created.ok()) << created.error().toString();
+  EXPECT_EQ((*created)["spec"]["revisionHistoryLimit"], 10) << "a default we apply";
+  EXPECT_FALSE((*created)["spec"]["template"]["spec"].contains("dnsPolicy")) << "a default we do not apply (kube: ClusterFirst)";
+  EXPECT_FALSE((*created)["spec"]["template"]["spec"]["containers"][0].contains("imagePullPolicy"))
+      << "kube: IfNotPresent for a tagged image";
+  const std::string rv = (*created)["metadata"]["resourceVersion"];
+
+  // Writing a default we apply changes nothing: same resourceVersion, as in kube.
+  Json same = *created;
+  same["spec"]["revisionHistoryLimit"] = 10;
+  auto noop = client_->update(res::kDeployments, "default", same);
+  ASSERT_TRUE(noop.ok()) << noop.error().toString();
+  EXPECT_EQ((*noop)["metadata"]["resourceVersion"], rv);
+  EXPECT_EQ((*noop)["metadata"]["generation"], 1);
+
+  // Writing kube's default of a field we leave alone is a spec change here.
+  Json explicitDefault = *noop;
+  explicitDefault["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst";
+  auto changed = client_->update(res::kDeployments, "default", explicitDefault);
+  ASSERT_TRUE(changed.ok()) << changed.error().toString();
+  EXPECT_NE((*changed)["metadata"]["resourceVersion"], rv);
+  EXPECT_EQ((*changed)["metadata"]["generation"], 2) << "kube-apiserver would keep generation 1";
+  EXPECT_EQ((*changed)["spec"]["template"]["spec"]["dnsPolicy"], "ClusterFirst");
+}
+
 TEST_F(BuiltinAdmissionTest, StatefulSetAndDeploymentValidation) {
   Json sts = {{"metadata", {{"name", "db"}}},
               {"spec", {{"selector", {{"matchLabels", {{"app", "other"}}}}}, {"template", podTemplate()}}}};
