@@ -7,6 +7,7 @@
 
 #include "e2e/apimachinery/managed_fields.h"
 #include "e2e/localcluster/protobuf_json.h"
+#include "e2e/localcluster/request_attributes.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::localcluster {
@@ -77,7 +78,15 @@ kube::WriteOptions writeOptions(const HttpRequest& req, bool apply = false) {
 }
 
 void addWarnings(HttpResponse& r, const apimachinery::RequestContext& ctx) {
-  for (const auto& w : ctx.warnings) r.headers.push_back({"Warning", "299 - \"" + w + "\""});
+  // RFC 7234 warn-text: a quoted-string, with '"' and '\\' escaped (PodSecurity's warnings quote).
+  for (const auto& w : ctx.warnings) {
+    std::string quoted;
+    for (char c : w) {
+      if (c == '"' || c == '\\') quoted.push_back('\\');
+      quoted.push_back(c);
+    }
+    r.headers.push_back({"Warning", "299 - \"" + quoted + "\""});
+  }
 }
 
 }  // namespace
@@ -89,20 +98,43 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     r.body = "ok";
     return r;
   }
+  const auto received = std::chrono::system_clock::now();
   const std::string authorization = req.header("authorization");
-  bool authenticated = tokenMatches(authorization, options_.adminToken);
-  if (!authenticated && options_.serviceAccountTokens && authorization.rfind("Bearer ", 0) == 0) {
-    authenticated = options_.serviceAccountTokens->authenticate(authorization.substr(7)).has_value();
+  const bool admin = tokenMatches(authorization, options_.adminToken);
+  apimachinery::AuthUser user;
+  bool authenticated = admin;
+  if (admin) {
+    user = {"admin", {"system:masters", "system:authenticated"}};
+  } else if (options_.serviceAccountTokens && authorization.rfind("Bearer ", 0) == 0) {
+    if (auto id = options_.serviceAccountTokens->authenticate(authorization.substr(7))) {
+      user = {id->username, id->groups};
+      authenticated = true;
+    }
   }
+  const apimachinery::RequestAttributes attrs = requestAttributes(req);
+  HttpResponse r;
   if (!authenticated) {
     kube::ApiError e = kube::fromHttpResponse(401, "");
     e.message = "Unauthorized";
-    return error(e);
+    r = error(e);
+  } else if (!admin) {
+    // /admin/* is for the admin token alone; everything else is up to RBAC.
+    const bool adminPath = req.path == "/admin" || req.path.rfind("/admin/", 0) == 0;
+    auto decision = adminPath ? apimachinery::AuthorizationDecision{}
+                              : apimachinery::authorize(apimachinery::loadRbacPolicy(store_), user, attrs);
+    if (!decision.allowed) r = error(apimachinery::forbiddenError(user, attrs, decision.reason));
+    else r = serve(req, false);
+  } else {
+    r = serve(req, true);
   }
+  if (options_.audit) options_.audit->record(auditEvent(req, user, attrs, r, received));
+  return r;
+}
+
+HttpResponse ApiServer::serve(const HttpRequest& req, bool admin) {
   const auto segs = split(req.path);
-  // /admin/* is for the admin token alone (checked above), whatever identities come later.
   if (!segs.empty() && segs[0] == "admin") {
-    if (options_.faults) return options_.faults->serveAdmin(req);
+    if (admin && options_.faults) return options_.faults->serveAdmin(req);
     return errorOf(404, "NotFound", "the server could not find the requested resource");
   }
   FaultDecision fault;
