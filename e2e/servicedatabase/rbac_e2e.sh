@@ -117,6 +117,8 @@ scenario() {
   check "$mode: watches logged when they start" sh -c "$(declare -f audit count); SA_USER=$SA_USER WORK=$WORK audit '^watch servicedatabases ' $from"
   check "$mode: the leader Lease" sh -c "$(declare -f audit count); SA_USER=$SA_USER WORK=$WORK audit '^(create|update) leases servicedb-system ' $from"
   echo "     $mode: $(count . "$from") audit lines for the operator, $(($(wc -l <"$WORK/lc/audit.log") - from)) in all"
+  audit . "$from" | awk '{print $1, $2, $5}' | sort | uniq -c | sed 's/^/       /'
+
 }
 
 # 1. All namespaces: one ClusterRole.
