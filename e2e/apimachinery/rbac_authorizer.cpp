@@ -72,14 +72,27 @@ bool subjectMatches(const Json& subject, const AuthUser& user, const std::string
   return false;
 }
 
-bool bindingApplies(const Json& binding, const AuthUser& user) {
+// The binding's first subject that is the user, or null.
+const Json* subjectFor(const Json& binding, const AuthUser& user) {
   const std::string ns = jsonString(binding, {"metadata", "namespace"});
   if (const Json* subjects = jsonAt(binding, {"subjects"}); subjects && subjects->is_array()) {
     for (const auto& s : *subjects) {
-      if (subjectMatches(s, user, ns)) return true;
+      if (subjectMatches(s, user, ns)) return &s;
     }
   }
-  return false;
+  return nullptr;
+}
+
+// kube's describer: `RoleBinding "rb/ns" of ClusterRole "r" to ServiceAccount "sa/ns"`.
+std::string describe(const Json& binding, const Json& subject) {
+  const std::string ns = jsonString(binding, {"metadata", "namespace"});
+  const std::string name = jsonString(binding, {"metadata", "name"});
+  const std::string kind = subject.value("kind", "");
+  std::string who = subject.value("name", "");
+  if (kind == "ServiceAccount") who += "/" + (subject.value("namespace", "").empty() ? ns : subject.value("namespace", ""));
+  return std::string(ns.empty() ? "ClusterRoleBinding " : "RoleBinding ") + Json(ns.empty() ? name : name + "/" + ns).dump() +
+         " of " + jsonString(binding, {"roleRef", "kind"}) + " " + Json(jsonString(binding, {"roleRef", "name"})).dump() +
+         " to " + kind + " " + Json(who).dump();
 }
 
 const Json* findNamed(const std::vector<Json>& objects, const std::string& ns, const std::string& name) {
@@ -113,7 +126,7 @@ struct Visit {
   std::vector<std::string> errors;
 };
 
-void visitBinding(const RbacPolicy& policy, const Json& binding, const RequestAttributes& a, Visit& v) {
+void visitBinding(const RbacPolicy& policy, const Json& binding, const Json& subject, const RequestAttributes& a, Visit& v) {
   const std::string ns = jsonString(binding, {"metadata", "namespace"});
   const std::string kind = jsonString(binding, {"roleRef", "kind"});
   const std::string name = jsonString(binding, {"roleRef", "name"});
@@ -136,8 +149,7 @@ void visitBinding(const RbacPolicy& policy, const Json& binding, const RequestAt
   for (const auto& rule : rules) {
     if (ruleAllows(rule, a)) {
       v.allowed = true;
-      v.by = (ns.empty() ? "ClusterRoleBinding \"" : "RoleBinding \"") + jsonString(binding, {"metadata", "name"}) +
-             (ns.empty() ? "\"" : "\" of namespace \"" + ns + "\"") + " of " + kind + " \"" + name + "\"";
+      v.by = "RBAC: allowed by " + describe(binding, subject);
       return;
     }
   }
@@ -171,14 +183,16 @@ std::vector<Json> items(Store& store, const kube::ResourceRef& ref) {
 AuthorizationDecision authorize(const RbacPolicy& policy, const AuthUser& user, const RequestAttributes& a) {
   Visit v;
   for (const auto& b : policy.clusterRoleBindings) {
-    if (!bindingApplies(b, user)) continue;
-    visitBinding(policy, b, a, v);
+    const Json* subject = subjectFor(b, user);
+    if (!subject) continue;
+    visitBinding(policy, b, *subject, a, v);
     if (v.allowed) return {true, v.by};
   }
   if (a.resourceRequest && !a.ns.empty()) {
     for (const auto& b : policy.roleBindings) {
-      if (jsonString(b, {"metadata", "namespace"}) != a.ns || !bindingApplies(b, user)) continue;
-      visitBinding(policy, b, a, v);
+      const Json* subject = jsonString(b, {"metadata", "namespace"}) == a.ns ? subjectFor(b, user) : nullptr;
+      if (!subject) continue;
+      visitBinding(policy, b, *subject, a, v);
       if (v.allowed) return {true, v.by};
     }
   }

@@ -90,6 +90,7 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
   }
   const apimachinery::RequestAttributes attrs = requestAttributes(req);
   HttpResponse r;
+  apimachinery::AuthorizationDecision decision{true, ""};  // the admin token: system:masters bypasses RBAC
   if (!authenticated) {
     kube::ApiError e = kube::fromHttpResponse(401, "");
     e.message = "Unauthorized";
@@ -97,14 +98,14 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
   } else if (!admin) {
     // /admin/* is for the admin token alone; everything else is up to RBAC.
     const bool adminPath = req.path == "/admin" || req.path.rfind("/admin/", 0) == 0;
-    auto decision = adminPath ? apimachinery::AuthorizationDecision{}
-                              : apimachinery::authorize(apimachinery::loadRbacPolicy(store_), user, attrs);
+    decision = adminPath ? apimachinery::AuthorizationDecision{}
+                         : apimachinery::authorize(apimachinery::loadRbacPolicy(store_), user, attrs);
     if (!decision.allowed) r = error(apimachinery::forbiddenError(user, attrs, decision.reason));
     else r = serve(req, false);
   } else {
     r = serve(req, true);
   }
-  if (options_.audit) options_.audit->record(auditEvent(req, user, attrs, r, received));
+  if (options_.audit) options_.audit->record(auditEvent(req, user, attrs, authenticated ? &decision : nullptr, r, received));
   return r;
 }
 

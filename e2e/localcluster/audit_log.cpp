@@ -24,7 +24,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path) {
 AuditLog::~AuditLog() { std::fclose(file_); }
 
 Json auditEvent(const HttpRequest& req, const apimachinery::AuthUser& user, const apimachinery::RequestAttributes& attrs,
-                const HttpResponse& resp, std::chrono::system_clock::time_point received) {
+                const apimachinery::AuthorizationDecision* decision, const HttpResponse& resp,
+                std::chrono::system_clock::time_point received) {
   std::string uri = req.path;
   char sep = '?';
   for (const auto& [k, v] : req.query) {
@@ -55,6 +56,10 @@ Json auditEvent(const HttpRequest& req, const apimachinery::AuthUser& user, cons
     }
   }
   event["responseStatus"] = status;
+  if (decision) {
+    event["annotations"] = {{"authorization.k8s.io/decision", decision->allowed ? "allow" : "forbid"},
+                            {"authorization.k8s.io/reason", decision->reason}};
+  }
   return event;
 }
 

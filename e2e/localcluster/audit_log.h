@@ -1,7 +1,8 @@
 // The audit log: one JSON line per API request, shaped after kube-apiserver's audit.k8s.io/v1 Event at
 // level Metadata (no request or response bodies, so no Secret data): verb, user {username, groups},
 // userAgent, requestURI, objectRef {apiGroup, apiVersion, resource, subresource, namespace, name},
-// responseStatus {code, and reason and message on failures}, stage (ResponseComplete; watches and
+// responseStatus {code, and reason and message on failures}, annotations (the authorization
+// decision and its reason, as kube writes them), stage (ResponseComplete; watches and
 // streamed logs are logged when they start, as ResponseStarted), requestReceivedTimestamp and
 // stageTimestamp. Each line is flushed as it is written, so tests can read the file at any time.
 // Benchmarks count API calls from it.
@@ -23,8 +24,11 @@
 namespace sdb::localcluster {
 
 // The event for one request, answered with `resp` (status, and the Status body of a failure).
+// `decision` (null when the request was not authenticated) becomes kube's annotations
+// authorization.k8s.io/decision (allow|forbid) and authorization.k8s.io/reason.
 Json auditEvent(const HttpRequest& req, const apimachinery::AuthUser& user, const apimachinery::RequestAttributes& attrs,
-                const HttpResponse& resp, std::chrono::system_clock::time_point received);
+                const apimachinery::AuthorizationDecision* decision, const HttpResponse& resp,
+                std::chrono::system_clock::time_point received);
 
 class AuditLog {
  public:

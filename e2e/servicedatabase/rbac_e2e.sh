@@ -100,9 +100,17 @@ stop_operator() {
   return "$code"
 }
 
-# scenario MODE NS [operator flags]: Ready, then deleted, with zero 403s.
+# allowed_by REASON FROM: some audit line after FROM carries kube's authorization reason REASON.
+allowed_by() {
+  python3 - "$WORK/lc/audit.log" "$1" "$2" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).readlines()[int(sys.argv[3]):]
+sys.exit(0 if any(json.loads(l).get("annotations", {}).get("authorization.k8s.io/reason") == sys.argv[2] for l in lines) else 1)
+PY
+}
+# scenario MODE NS BINDING [operator flags]: Ready, then deleted, with zero 403s, allowed by BINDING.
 scenario() {
-  local mode=$1 ns=$2; shift 2
+  local mode=$1 ns=$2 binding=$3; shift 3
   local from; from=$(wc -l <"$WORK/lc/audit.log")
   token_kubeconfig
   start_operator "$@"
@@ -116,6 +124,7 @@ scenario() {
   check "$mode: ServiceDatabase status written through /status" sh -c "$(declare -f audit count); SA_USER=$SA_USER WORK=$WORK audit '^(update|patch) servicedatabases/status $ns orders 200' $from"
   check "$mode: watches logged when they start" sh -c "$(declare -f audit count); SA_USER=$SA_USER WORK=$WORK audit '^watch servicedatabases ' $from"
   check "$mode: the leader Lease" sh -c "$(declare -f audit count); SA_USER=$SA_USER WORK=$WORK audit '^(create|update) leases servicedb-system ' $from"
+  check "$mode: the audit log names the binding that allowed it" allowed_by "RBAC: allowed by $binding" "$from"
   echo "     $mode: $(count . "$from") audit lines for the operator, $(($(wc -l <"$WORK/lc/audit.log") - from)) in all"
   audit . "$from" | awk '{print $1, $2, $5}' | sort | uniq -c | sed 's/^/       /'
 
@@ -124,7 +133,8 @@ scenario() {
 # 1. All namespaces: one ClusterRole.
 render "$WORK/rbac-cluster.yaml"
 check "chart RBAC (all namespaces) applied" kubectl apply -f "$WORK/rbac-cluster.yaml"
-scenario "all namespaces" a
+scenario "all namespaces" a \
+  'ClusterRoleBinding "servicedb-operator" of ClusterRole "servicedb-operator" to ServiceAccount "servicedb-operator/servicedb-system"'
 check "the ClusterRoleBinding removed" kubectl delete clusterrolebinding servicedb-operator
 expect_fail "without it, the token may not list ServiceDatabases" \
   "servicedatabases.servicedb.io is forbidden: User \"$SA_USER\" cannot list resource \"servicedatabases\" in API group \"servicedb.io\" at the cluster scope" \
@@ -133,7 +143,9 @@ expect_fail "without it, the token may not list ServiceDatabases" \
 # 2. watchNamespaces: a Role in b, cluster-scoped reads in a ClusterRole.
 render "$WORK/rbac-ns.yaml" --set "watchNamespaces={b}"
 check "chart RBAC (watchNamespaces=b) applied" kubectl apply -f "$WORK/rbac-ns.yaml"
-scenario "watchNamespaces" b --watch-namespaces b
+scenario "watchNamespaces" b \
+  'RoleBinding "servicedb-operator/b" of Role "servicedb-operator" to ServiceAccount "servicedb-operator/servicedb-system"' \
+  --watch-namespaces b
 expect_fail "the Role does not reach namespace c" \
   "secrets \"pg-admin\" is forbidden: User \"$SA_USER\" cannot get resource \"secrets\" in API group \"\" in the namespace \"c\"" \
   kubectl --kubeconfig "$WORK/sa.kubeconfig" -n c get secret pg-admin

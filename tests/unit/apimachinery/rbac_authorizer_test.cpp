@@ -141,6 +141,16 @@ TEST(RbacAuthorizer, Table) {
   }
 }
 
+TEST(RbacAuthorizer, AllowNamesTheBindingAsKubeDoes) {
+  EXPECT_EQ(authorize(policy(), kOperator, res("update", "coordination.k8s.io", "leases", "a", "l")).reason,
+            "RBAC: allowed by RoleBinding \"r5/a\" of ClusterRole \"leases\" to ServiceAccount \"op/ops\"");
+  EXPECT_EQ(authorize(policy(), kOperator, res("list", "", "namespaces")).reason,
+            "RBAC: allowed by ClusterRoleBinding \"ns-reader\" of ClusterRole \"ns-reader\" to ServiceAccount \"op/ops\"");
+  EXPECT_EQ(authorize(policy(), kOther, path("/version")).reason,
+            "RBAC: allowed by ClusterRoleBinding \"system:discovery\" of ClusterRole \"system:discovery\" to Group "
+            "\"system:authenticated\"");
+}
+
 TEST(RbacAuthorizer, MissingRoleIsTheReason) {
   auto d = authorize(policy(), kOperator, res("get", "", "configmaps", "c", "x"));
   EXPECT_FALSE(d.allowed);
