@@ -4,6 +4,7 @@
 #include "e2e/apimachinery/builtin_admission.h"
 #include "e2e/apimachinery/builtin_rules.h"
 #include "e2e/apimachinery/managed_fields.h"
+#include "e2e/apimachinery/pod_security.h"
 #include "e2e/apimachinery/store_impl.h"
 
 namespace sdb::apimachinery {
@@ -194,6 +195,10 @@ KResult<Json> Store::Impl::createLocked(const ResourceInfo& info, const std::str
       e.causes = {{"NamespaceTerminating", "namespace " + ns + " is being terminated", "metadata.namespace"}};
       return e;
     }
+    // The PodSecurity admission plugin (pod_security.h): enforce rejects pods, warn warns.
+    auto podSecurity = admitPodSecurity(info, obj, nsObj->second);
+    if (podSecurity.denied) return *podSecurity.denied;
+    addWarnings(ctx, podSecurity.warnings);
   }
   const std::string key = Impl::key(info, ns, name);
   if (objects.count(key)) return kube::alreadyExistsError(info.ref.resource, info.ref.group, name);

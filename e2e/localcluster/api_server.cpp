@@ -7,30 +7,16 @@
 
 #include "e2e/apimachinery/managed_fields.h"
 #include "e2e/localcluster/protobuf_json.h"
+#include "e2e/localcluster/request_attributes.h"
+#include "e2e/localcluster/responses.h"
 #include "operator/schema/yaml_json.h"
 
 namespace sdb::localcluster {
 
 using apimachinery::ResourceInfo;
+using namespace responses;
 
 namespace {
-
-HttpResponse json(int status, const Json& body, const std::string& contentType = "application/json") {
-  HttpResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", contentType}, {"Cache-Control", "no-cache, private"}};
-  r.body = dumpJson(body);
-  return r;
-}
-
-HttpResponse error(const kube::ApiError& e) { return json(e.httpCode ? e.httpCode : 500, kube::toStatusJson(e)); }
-
-HttpResponse errorOf(int code, const std::string& reason, const std::string& message) {
-  kube::ApiError e = kube::fromHttpResponse(code, "");
-  e.message = message;
-  (void)reason;
-  return error(e);
-}
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> out;
@@ -42,15 +28,7 @@ std::vector<std::string> split(const std::string& path) {
   return out;
 }
 
-// Query booleans as Go's strconv.ParseBool reads them (the Python client sends "True").
-bool boolParam(const HttpRequest& req, const std::string& name) {
-  const std::string v = req.param(name);
-  return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
-}
-
 bool wantsTable(const HttpRequest& req) { return req.header("accept").find("as=Table") != std::string::npos; }
-
-const char* kTableType = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
 bool tokenMatches(const std::string& header, const std::string& token) {
   const std::string prefix = "Bearer ";
@@ -77,7 +55,15 @@ kube::WriteOptions writeOptions(const HttpRequest& req, bool apply = false) {
 }
 
 void addWarnings(HttpResponse& r, const apimachinery::RequestContext& ctx) {
-  for (const auto& w : ctx.warnings) r.headers.push_back({"Warning", "299 - \"" + w + "\""});
+  // RFC 7234 warn-text: a quoted-string, with '"' and '\\' escaped (PodSecurity's warnings quote).
+  for (const auto& w : ctx.warnings) {
+    std::string quoted;
+    for (char c : w) {
+      if (c == '"' || c == '\\') quoted.push_back('\\');
+      quoted.push_back(c);
+    }
+    r.headers.push_back({"Warning", "299 - \"" + quoted + "\""});
+  }
 }
 
 }  // namespace
@@ -89,21 +75,45 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
     r.body = "ok";
     return r;
   }
+  const auto received = std::chrono::system_clock::now();
   const std::string authorization = req.header("authorization");
-  bool authenticated = tokenMatches(authorization, options_.adminToken);
-  if (!authenticated && options_.serviceAccountTokens && authorization.rfind("Bearer ", 0) == 0) {
-    authenticated = options_.serviceAccountTokens->authenticate(authorization.substr(7)).has_value();
+  const bool admin = tokenMatches(authorization, options_.adminToken);
+  apimachinery::AuthUser user;
+  bool authenticated = admin;
+  if (admin) {
+    user = {"admin", {"system:masters", "system:authenticated"}};
+  } else if (options_.serviceAccountTokens && authorization.rfind("Bearer ", 0) == 0) {
+    if (auto id = options_.serviceAccountTokens->authenticate(authorization.substr(7))) {
+      user = {id->username, id->groups};
+      authenticated = true;
+    }
   }
+  const apimachinery::RequestAttributes attrs = requestAttributes(req);
+  HttpResponse r;
+  apimachinery::AuthorizationDecision decision{true, ""};  // the admin token: system:masters bypasses RBAC
   if (!authenticated) {
     kube::ApiError e = kube::fromHttpResponse(401, "");
     e.message = "Unauthorized";
-    return error(e);
+    r = error(e);
+  } else if (!admin) {
+    // /admin/* is for the admin token alone; everything else is up to RBAC.
+    const bool adminPath = req.path == "/admin" || req.path.rfind("/admin/", 0) == 0;
+    decision = adminPath ? apimachinery::AuthorizationDecision{}
+                         : apimachinery::authorize(apimachinery::loadRbacPolicy(store_), user, attrs);
+    if (!decision.allowed) r = error(apimachinery::forbiddenError(user, attrs, decision.reason));
+    else r = serve(req, false);
+  } else {
+    r = serve(req, true);
   }
+  if (options_.audit) options_.audit->record(auditEvent(req, user, attrs, authenticated ? &decision : nullptr, r, received));
+  return r;
+}
+
+HttpResponse ApiServer::serve(const HttpRequest& req, bool admin) {
   const auto segs = split(req.path);
-  // /admin/* is for the admin token alone (checked above), whatever identities come later.
   if (!segs.empty() && segs[0] == "admin") {
-    if (req.path == "/admin/restart" && options_.restart) return options_.restart(req);
-    if (options_.faults) return options_.faults->serveAdmin(req);
+    if (admin && req.path == "/admin/restart" && options_.restart) return options_.restart(req);
+    if (admin && options_.faults) return options_.faults->serveAdmin(req);
     return errorOf(404, "NotFound", "the server could not find the requested resource");
   }
   FaultDecision fault;
@@ -340,131 +350,6 @@ HttpResponse ApiServer::serveResource(const HttpRequest& req, const std::vector<
   kube::ApiError e = kube::fromHttpResponse(405, "");
   e.message = "the server does not allow this method on the requested resource";
   return error(e);
-}
-
-HttpResponse ApiServer::podLog(const HttpRequest& req, const std::string& ns, const std::string& name) {
-  if (!options_.podLogs) return errorOf(404, "NotFound", "the local cluster runs without a node: there are no pod logs");
-  apimachinery::PodLogOptions o;
-  o.container = req.param("container");
-  o.follow = boolParam(req, "follow");
-  o.previous = boolParam(req, "previous");
-  if (!req.param("tailLines").empty()) o.tailLines = std::atoll(req.param("tailLines").c_str());
-  if (!req.param("limitBytes").empty()) o.limitBytes = std::atoll(req.param("limitBytes").c_str());
-  auto opened = options_.podLogs->openLog(ns, name, o);
-  if (!opened.ok()) return error(opened.error());
-  std::shared_ptr<apimachinery::LogStream> stream = std::move(*opened);
-  HttpResponse r;
-  r.headers = {{"Content-Type", "text/plain"}, {"Cache-Control", "no-cache, private"}};
-  if (!o.follow) {
-    while (auto chunk = stream->next(std::chrono::milliseconds(0))) {
-      if (chunk->empty()) break;
-      r.body += *chunk;
-    }
-    return r;
-  }
-  r.stream = [this, stream](const ChunkWriter& write) {
-    while (!stopping_) {
-      auto chunk = stream->next(std::chrono::milliseconds(500));
-      if (!chunk) break;
-      if (!chunk->empty() && !write(*chunk)) break;
-    }
-    return true;
-  };
-  return r;
-}
-
-HttpResponse ApiServer::watch(const HttpRequest& req, const ResourceInfo& info, const std::string& ns, bool table) {
-  kube::WatchOptions o;
-  o.labelSelector = req.param("labelSelector");
-  o.fieldSelector = req.param("fieldSelector");
-  o.resourceVersion = req.param("resourceVersion");
-  o.allowWatchBookmarks = boolParam(req, "allowWatchBookmarks");
-  int timeout = options_.defaultWatchTimeoutSeconds;
-  if (!req.param("timeoutSeconds").empty()) timeout = std::atoi(req.param("timeoutSeconds").c_str());
-  auto watcher = store_.watch(info.ref, ns, o);
-  HttpResponse r;
-  r.headers = {{"Content-Type", table ? kTableType : "application/json"}, {"Cache-Control", "no-cache, private"}};
-  if (!watcher.ok()) {
-    if (watcher.error().httpCode != 410) return error(watcher.error());
-    // kube-apiserver reports an expired resourceVersion as an ERROR event on a 200 stream.
-    Json status = kube::toStatusJson(watcher.error());
-    r.stream = [status](const ChunkWriter& write) {
-      write(Json{{"type", "ERROR"}, {"object", status}}.dump() + "\n");
-      return true;
-    };
-    return r;
-  }
-  auto w = *watcher;
-  const bool bookmarks = o.allowWatchBookmarks;
-  r.stream = [this, w, info, table, timeout, bookmarks, userAgent = req.header("user-agent"),
-              path = req.path](const ChunkWriter& write) {
-    using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto end = start + std::chrono::seconds(timeout);
-    // Faults: the cut period is looked up again every 250 ms, so POST /admin/faults reaches watches
-    // that are already open.
-    auto cutAt = clock::time_point::max();
-    auto nextFaultCheck = start;
-    auto nextBookmark = clock::now() + std::chrono::seconds(options_.bookmarkIntervalSeconds);
-    bool first = true;
-    auto line = [&](const kube::WatchEvent& e) {
-      if (table && e.type != kube::WatchEvent::Type::kError && e.type != kube::WatchEvent::Type::kBookmark) {
-        Json object = toTable(info, e.object, true);
-        if (!first) object["columnDefinitions"] = Json::array();
-        first = false;
-        return Json{{"type", kube::watchEventTypeName(e.type)}, {"object", object}}.dump() + "\n";
-      }
-      // {"type":..,"object":..} without copying the object into a wrapper first.
-      return std::string("{\"type\":\"") + kube::watchEventTypeName(e.type) + "\",\"object\":" + dumpJson(e.object) + "}\n";
-    };
-    bool clean = true;
-    while (!stopping_ && clock::now() < end) {
-      if (options_.faults && clock::now() >= nextFaultCheck) {
-        int cut = options_.faults->watchCutSeconds(userAgent, path);
-        cutAt = cut > 0 ? start + std::chrono::seconds(cut) : clock::time_point::max();
-        nextFaultCheck = clock::now() + std::chrono::milliseconds(250);
-      }
-      if (clock::now() >= cutAt) {
-        // Fault: cut mid-line. Half of the next event (the client must get it again after resuming),
-        // waiting up to a second for one, else half of a made-up line.
-        auto e = w->next(std::chrono::milliseconds(1000));
-        std::string text = e ? line(*e) : std::string(R"({"type":"BOOKMARK","object":{"kind":"Status","metadata":{}}})");
-        write(text.substr(0, std::max<size_t>(1, text.size() / 2)));
-        options_.faults->countWatchCut(e.has_value());
-        clean = false;
-        break;
-      }
-      if (bookmarks && clock::now() >= nextBookmark) {
-        store_.bookmark(*w);
-        nextBookmark = clock::now() + std::chrono::seconds(options_.bookmarkIntervalSeconds);
-      }
-      auto wait = std::chrono::milliseconds(250);
-      if (cutAt != clock::time_point::max()) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(cutAt - clock::now()) +
-                                  std::chrono::milliseconds(1));
-      }
-      auto e = w->next(wait);
-      if (!e) {
-        if (w->closed()) break;
-        continue;
-      }
-      // Events already queued go out in one chunk (up to ~64 KiB): one TLS record and syscall for a
-      // burst instead of one per event.
-      std::string chunk = line(*e);
-      bool error = e->type == kube::WatchEvent::Type::kError;
-      while (!error && chunk.size() < 64 * 1024) {
-        auto more = w->next(std::chrono::milliseconds(0));
-        if (!more) break;
-        chunk += line(*more);
-        error = more->type == kube::WatchEvent::Type::kError;
-      }
-      if (!write(chunk)) break;
-      if (error) break;
-    }
-    store_.stopWatch(w);
-    return clean;
-  };
-  return r;
 }
 
 }  // namespace sdb::localcluster

@@ -1,5 +1,10 @@
-// The Kubernetes REST face of the store: authentication, routing of /api and /apis paths to the
-// store, discovery (legacy and aggregated), OpenAPI v3, Table output for kubectl, and chunked watches.
+// The Kubernetes REST face of the store: authentication, authorization (RBAC, rbac_authorizer.h),
+// the audit log, routing of /api and /apis paths to the store, discovery (legacy and aggregated),
+// OpenAPI v3, Table output for kubectl, and chunked watches.
+//
+// Identities: the admin token is user "admin" in group system:masters and bypasses authorization (as
+// kube's system:masters does); a ServiceAccount token is system:serviceaccount:<ns>:<name> and is
+// authorized by the RBAC objects in the store. /admin/* is for the admin token alone.
 //
 // Contract: handle() is thread-safe (it runs on each connection's thread); watch responses stream
 // from that thread until the watch ends, the client leaves or the server stops.
@@ -9,8 +14,10 @@
 #include <string>
 
 #include "e2e/apimachinery/pod_logs.h"
+#include "e2e/apimachinery/rbac_authorizer.h"
 #include "e2e/apimachinery/service_account_tokens.h"
 #include "e2e/apimachinery/store.h"
+#include "e2e/localcluster/audit_log.h"
 #include "e2e/localcluster/faults.h"
 #include "e2e/localcluster/http_server.h"
 
@@ -18,9 +25,9 @@ namespace sdb::localcluster {
 
 struct ApiServerOptions {
   std::string adminToken;          // bearer token that may do everything
-  // ServiceAccount tokens (TokenRequest and their authentication); null: admin token only. Until RBAC
-  // (issue "Local cluster 3") a ServiceAccount may do everything too.
+  // ServiceAccount tokens (TokenRequest and their authentication); null: admin token only.
   const apimachinery::ServiceAccountTokens* serviceAccountTokens = nullptr;
+  AuditLog* audit = nullptr;       // one line per request (audit_log.h); null: none
   apimachinery::PodLogSource* podLogs = nullptr;  // pods/log (the local node); null: 404
   std::string serverAddress;       // "127.0.0.1:6443", for /api's serverAddressByClientCIDRs
   int bookmarkIntervalSeconds = 5;
@@ -36,6 +43,7 @@ class ApiServer {
   void stop() { stopping_ = true; }
 
  private:
+  HttpResponse serve(const HttpRequest& req, bool admin);
   HttpResponse serveResource(const HttpRequest& req, const std::vector<std::string>& segs, size_t versionIndex);
   HttpResponse watch(const HttpRequest& req, const apimachinery::ResourceInfo& info, const std::string& ns, bool table);
   HttpResponse podLog(const HttpRequest& req, const std::string& ns, const std::string& name);

@@ -10,6 +10,13 @@ start_cluster
 
 check "kubectl create serviceaccount" k create serviceaccount robot
 check "kubectl create token (TokenRequest)" bash -c "kubectl create token robot --duration=15m >$WORK/robot.token"
+# RBAC: a ServiceAccount may do nothing until a binding says so (kubectl create role/rolebinding send
+# protobuf, which the local cluster does not read for RBAC kinds: render and apply).
+expect_fail "the token authenticates, and RBAC refuses what no binding grants" \
+  'serviceaccounts "robot" is forbidden: User "system:serviceaccount:default:robot" cannot get resource "serviceaccounts" in API group "" in the namespace "default"' \
+  bash -c "kubectl --token=\$(cat $WORK/robot.token) get sa robot"
+check "a Role and RoleBinding for it" bash -c "{ kubectl create role sa-reader --verb=get --resource=serviceaccounts --dry-run=client -o yaml; echo ---; \
+  kubectl create rolebinding robot-sa-reader --role=sa-reader --serviceaccount=default:robot --dry-run=client -o yaml; } | kubectl apply -f -"
 check_eq "the token authenticates (kubectl --token)" "robot" bash -c "kubectl --token=\$(cat $WORK/robot.token) get sa robot -o jsonpath='{.metadata.name}'"
 check_eq "and names its ServiceAccount in its claims" "system:serviceaccount:default:robot" bash -c \
   "cut -d. -f2 $WORK/robot.token | tr '_-' '/+' | base64 -d 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"sub\"])'"
@@ -17,6 +24,8 @@ expect_fail "a forged token is refused" 'Unauthorized' kubectl --token=eyJhbGciO
 check "deleting the ServiceAccount revokes its tokens" bash -c "kubectl delete sa robot && ! kubectl --token=\$(cat $WORK/robot.token) get sa 2>/dev/null"
 
 # A pod: the projected volume, the environment, and kubectl with in-cluster config.
+check "the default ServiceAccount may read pods (RBAC)" bash -c "{ kubectl create role pod-reader --verb=get,list --resource=pods --dry-run=client -o yaml; echo ---; \
+  kubectl create rolebinding default-pod-reader --role=pod-reader --serviceaccount=default:default --dry-run=client -o yaml; } | kubectl apply -f -"
 check "a pod that lists pods with its own token" bash -c "kubectl apply -f - <<'YAML'
 apiVersion: v1
 kind: Pod

@@ -1,0 +1,24 @@
+// The HTTP face's small response helpers, shared by api_server.cpp and api_streams.cpp: JSON bodies,
+// metav1.Status errors, query booleans as Go's strconv.ParseBool reads them, Table's content type.
+//
+// Contract: pure functions; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "e2e/localcluster/http_server.h"
+#include "operator/core/json.h"
+#include "operator/kube/api_error.h"
+
+namespace sdb::localcluster::responses {
+
+HttpResponse json(int status, const Json& body, const std::string& contentType = "application/json");
+HttpResponse error(const kube::ApiError& e);
+// An error with kube-apiserver's reason for the code and `message`.
+HttpResponse errorOf(int code, const std::string& reason, const std::string& message);
+// Query booleans as Go's strconv.ParseBool reads them (the Python client sends "True").
+bool boolParam(const HttpRequest& req, const std::string& name);
+
+inline const char* const kTableType = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+}  // namespace sdb::localcluster::responses
