@@ -146,12 +146,18 @@ Status NodeNetwork::deletePod(const PodNetwork& p) {
 }
 
 Status NodeNetwork::loadRules(const std::string& netnsPath, const std::string& tableName, const std::string& ruleset) {
+  return loadTable(netnsPath, "ip", tableName, ruleset);
+}
+
+Status NodeNetwork::loadTable(const std::string& netnsPath, const std::string& family, const std::string& tableName,
+                              const std::string& ruleset) {
   CommandOptions o;
   o.argv = {"nft", "-f", "-"};
   o.netnsPath = netnsPath;
-  o.stdinData = "table ip " + tableName + " {}\ndelete table ip " + tableName + "\n" + ruleset;
+  const std::string table = family + " " + tableName;
+  o.stdinData = "table " + table + " {}\ndelete table " + table + "\n" + ruleset;
   auto r = runChecked(o);
-  if (!r.ok()) return r.error().wrap("loading nftables table " + tableName);
+  if (!r.ok()) return r.error().wrap("loading nftables table " + table);
   return okStatus();
 }
 

@@ -10,8 +10,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "e2e/kubelet/network_policy_table.h"
 #include "e2e/kubelet/probes.h"
 #include "operator/backup/crypto_util.h"
+
+#include <spdlog/spdlog.h>
 
 namespace sdb::kubelet {
 
@@ -19,6 +22,9 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
+
+// The pod's NetworkPolicy table (e2e/README.md, "NetworkPolicy").
+constexpr const char* kPolicyTable = "sdb-policy";
 
 std::string writeIfChanged(const fs::path& p, const std::string& content) {
   std::ifstream in(p);
@@ -442,6 +448,7 @@ bool PodWorker::prepare() {
       network_ = *net;
       networkVersion_ = 0;
       hostsWritten_.clear();
+      policyWritten_.clear();
     }
     syncNetwork(node_.networkSnapshot());
     if (startTime_.empty()) startTime_ = formatRfc3339(node_.clock().now());
@@ -496,6 +503,15 @@ void PodWorker::syncNetwork(const std::shared_ptr<const NetworkSnapshot>& snapsh
   if (snapshot->version > networkVersion_) {
     auto loaded = node_.network().loadRules(network_->netnsPath, "sdb-services", snapshot->table);
     if (loaded.ok()) networkVersion_ = snapshot->version;
+  }
+  if (snapshot->policies) {
+    const PodPolicyRules rules = evaluatePolicies(policyPodFrom(pod_, network_->ip), *snapshot->policies);
+    const std::string table = renderPolicyTable(kPolicyTable, rules);
+    if (table != policyWritten_) {
+      auto loaded = node_.network().loadTable(network_->netnsPath, "inet", kPolicyTable, table);
+      if (loaded.ok()) policyWritten_ = table;
+      else spdlog::warn("pod {}: {}", uid_, loaded.error().message);
+    }
   }
 }
 
