@@ -423,7 +423,16 @@ void Node::publishNetwork() {
     if (loaded.ok()) hostTable_ = hostTable;
     else spdlog::warn("node: {}", loaded.error().message);
   }
-  for (auto& w : workers) w->syncNetwork(snapshot);
+  // A few pods at a time: each load is an nft process, and a label change must reach every pod
+  // within a second even on a busy machine.
+  constexpr size_t kParallelSyncs = 8;
+  for (size_t i = 0; i < workers.size(); i += kParallelSyncs) {
+    std::vector<std::thread> batch;
+    for (size_t j = i; j < std::min(workers.size(), i + kParallelSyncs); ++j) {
+      batch.emplace_back([&w = workers[j], &snapshot] { w->syncNetwork(snapshot); });
+    }
+    for (auto& t : batch) t.join();
+  }
 }
 
 std::shared_ptr<const NetworkSnapshot> Node::networkSnapshot() {

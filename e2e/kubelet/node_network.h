@@ -47,9 +47,12 @@ class NodeNetwork {
   // Replaces table `ip <name>` in a namespace ("" = the host) with `ruleset` (a complete
   // `table ip <name> { ... }` text).
   Status loadRules(const std::string& netnsPath, const std::string& tableName, const std::string& ruleset);
-  // The same for table `<family> <name>` (family "ip", "inet", ...).
-  Status loadTable(const std::string& netnsPath, const std::string& family, const std::string& tableName,
-                   const std::string& ruleset);
+  // Replaces several tables in one transaction (one `nft` process); `table` is "<family> <name>"
+  // (e.g. "inet sdb-policy") and `ruleset` its complete text.
+  struct Table {
+    std::string table, ruleset;
+  };
+  Status loadTables(const std::string& netnsPath, const std::vector<Table>& tables);
 
   const ClusterSlot& slot() const { return slot_; }
 

@@ -500,19 +500,24 @@ void PodWorker::syncNetwork(const std::shared_ptr<const NetworkSnapshot>& snapsh
     writeIfChanged(fs::path(podDir()) / "etc" / "hosts", hosts);
     hostsWritten_ = hosts;
   }
-  if (snapshot->version > networkVersion_) {
-    auto loaded = node_.network().loadRules(network_->netnsPath, "sdb-services", snapshot->table);
-    if (loaded.ok()) networkVersion_ = snapshot->version;
-  }
+  // The Service table and the NetworkPolicy table change together often (a pod's labels): one
+  // nft process, one transaction, for whatever changed.
+  std::vector<NodeNetwork::Table> tables;
+  const bool services = snapshot->version > networkVersion_;
+  if (services) tables.push_back({"ip sdb-services", snapshot->table});
+  std::string policy = policyWritten_;
   if (snapshot->policies) {
-    const PodPolicyRules rules = evaluatePolicies(policyPodFrom(pod_, network_->ip), *snapshot->policies);
-    const std::string table = renderPolicyTable(kPolicyTable, rules);
-    if (table != policyWritten_) {
-      auto loaded = node_.network().loadTable(network_->netnsPath, "inet", kPolicyTable, table);
-      if (loaded.ok()) policyWritten_ = table;
-      else spdlog::warn("pod {}: {}", uid_, loaded.error().message);
-    }
+    policy = renderPolicyTable(kPolicyTable, evaluatePolicies(policyPodFrom(pod_, network_->ip), *snapshot->policies));
+    if (policy != policyWritten_) tables.push_back({std::string("inet ") + kPolicyTable, policy});
   }
+  if (tables.empty()) return;
+  auto loaded = node_.network().loadTables(network_->netnsPath, tables);
+  if (!loaded.ok()) {
+    spdlog::warn("pod {}: {}", uid_, loaded.error().message);
+    return;
+  }
+  if (services) networkVersion_ = snapshot->version;
+  policyWritten_ = policy;
 }
 
 void PodWorker::probe(Container& c) {
