@@ -128,6 +128,12 @@ std::vector<Case> cases() {
       {"upstream: should allow egress access to server on a named port; the name resolves in each peer pod",
        {np("a", "p", "{" + client + R"(, "policyTypes": ["Egress"], "egress": [{"to": [{"namespaceSelector": {}}], "ports": [{"port": "http"}]}]})")},
        "a", "client", "open", "isolated | 198.18.1.10 198.18.1.11 198.18.1.21 198.18.1.22 : 198.18.1.10/TCP/80 198.18.1.21/TCP/8080"},
+      {"k8s docs: policyTypes [Ingress] ignores an egress section (isolation follows policyTypes, not the rules present)",
+       {np("a", "p", "{" + client + R"(, "policyTypes": ["Ingress"], "egress": [{"ports": [{"port": 80}]}]})")}, "a", "client", "isolated", "open"},
+      {"a named egress port cannot resolve through an ipBlock peer: nothing is allowed by it, numbers still are",
+       {np("a", "p", "{" + client + R"(, "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "198.18.1.0/24"}}],
+          "ports": [{"port": "http"}, {"port": 81}]}]})")},
+       "a", "client", "open", "isolated | 198.18.1.0/24 : TCP/81"},
   };
 }
 
