@@ -1,5 +1,7 @@
 #include "e2e/kubelet/network_policy.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -60,7 +62,7 @@ std::string protocolOf(const Json& port) {
   return p.empty() ? "TCP" : p;
 }
 
-// The pods one from/to peer entry selects (nullopt: the entry is an ipBlock or invalid).
+// The pods one from/to peer entry selects (none for an invalid entry).
 std::vector<const PolicyPod*> selectedPods(const Json& peer, const std::string& policyNs, const PolicySnapshot& s) {
   std::vector<const PolicyPod*> out;
   bool invalid = false;
@@ -86,7 +88,21 @@ int resolveNamed(const std::vector<PolicyContainerPort>& ports, const std::strin
   return 0;
 }
 
-bool isNumber(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit); }
+bool isNumber(const std::string& s) {
+  return !s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
+// "a.b.c.d/n" or an IPv6 CIDR. kube-apiserver validates these; the store does not, and one bad
+// address would make nft refuse the pod's whole table.
+bool validCidr(const std::string& cidr) {
+  const size_t slash = cidr.find('/');
+  if (slash == std::string::npos || !isNumber(cidr.substr(slash + 1))) return false;
+  const std::string address = cidr.substr(0, slash);
+  const int prefix = std::stoi(cidr.substr(slash + 1));
+  unsigned char buf[16];
+  if (::inet_pton(AF_INET, address.c_str(), buf) == 1) return prefix <= 32;
+  return ::inet_pton(AF_INET6, address.c_str(), buf) == 1 && prefix <= 128;
+}
 
 // One rule: `peersKey` is "from" or "to"; `self` is the pod the policy selects.
 AllowRule makeRule(const Json& rule, const std::string& peersKey, bool ingress, const PolicyPod& self,
@@ -104,11 +120,11 @@ AllowRule makeRule(const Json& rule, const std::string& peersKey, bool ingress, 
         b.cidr = jsonString(*block, {"cidr"});
         if (const Json* ex = jsonAt(*block, {"except"}); ex && ex->is_array()) {
           for (const auto& e : *ex) {
-            if (e.is_string()) b.except.push_back(e.get<std::string>());
+            if (e.is_string() && validCidr(e.get<std::string>())) b.except.push_back(e.get<std::string>());
           }
         }
         std::sort(b.except.begin(), b.except.end());
-        if (!b.cidr.empty()) out.blocks.push_back(std::move(b));
+        if (validCidr(b.cidr)) out.blocks.push_back(std::move(b));
         continue;
       }
       for (const PolicyPod* p : selectedPods(peer, policyNs, s)) {
@@ -155,8 +171,8 @@ AllowRule makeRule(const Json& rule, const std::string& peersKey, bool ingress, 
       }
       continue;
     }
-    if (m.port <= 0) continue;
-    if (const Json* end = jsonAt(p, {"endPort"}); end && end->is_number_integer() && end->get<int>() > m.port) {
+    if (m.port <= 0 || m.port > 65535) continue;  // kube-apiserver would have refused it; nft would refuse the table
+    if (const Json* end = jsonAt(p, {"endPort"}); end && end->is_number_integer() && end->get<int>() > m.port && end->get<int>() <= 65535) {
       m.endPort = end->get<int>();
     }
     matches.insert(m);

@@ -173,6 +173,13 @@ TEST(EvaluatePolicies, LabelChangesMoveAPodInAndOutOfPeerSets) {
   EXPECT_EQ(summary(evaluatePolicies(server, s).ingress), "isolated | 198.18.1.10 198.18.1.11 198.18.1.21 198.18.1.22 : any-port");
 }
 
+TEST(EvaluatePolicies, InvalidAddressesAndPortsAreLeftOutRatherThanBreakingTheTable) {
+  PolicySnapshot s = world({np("a", "p", R"({"podSelector": {"matchLabels": {"app": "server"}}, "ingress": [
+      {"from": [{"ipBlock": {"cidr": "not-a-cidr"}}, {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/99", "10.2.0.0/16"]}}],
+       "ports": [{"port": 70000}, {"port": 80, "endPort": 99999}, {"port": "123456"}]}]})")});
+  EXPECT_EQ(summary(evaluatePolicies(s.pods[0], s).ingress), "isolated | 10.0.0.0/8 !10.2.0.0/16 : TCP/80");
+}
+
 TEST(EvaluatePolicies, InvalidSelectorsSelectNothing) {
   PolicySnapshot s = world({np("a", "p", R"({"podSelector": {"matchLabels": {"app": "server"}},
       "ingress": [{"from": [{"podSelector": {"matchExpressions": [{"key": "app", "operator": "Bogus"}]}}]}]})")});
