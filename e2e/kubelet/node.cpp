@@ -136,12 +136,16 @@ Status Node::start(apimachinery::Store& store, const apimachinery::ServiceAccoun
   secrets_ = make(res::kSecrets);
   configMaps_ = make(res::kConfigMaps);
   pods_ = make(res::kPods);
+  namespaces_ = make(res::kNamespaces);
+  networkPolicies_ = make(res::kNetworkPolicies);
   runtime::InformerHandlers dirtyNetwork;
   dirtyNetwork.onAdd = [this](const runtime::ObjectPtr&) { markNetworkDirty(); };
   dirtyNetwork.onUpdate = [this](const runtime::ObjectPtr&, const runtime::ObjectPtr&) { markNetworkDirty(); };
   dirtyNetwork.onDelete = [this](const runtime::ObjectPtr&) { markNetworkDirty(); };
   services_->addHandlers(dirtyNetwork);
   endpoints_->addHandlers(dirtyNetwork);
+  namespaces_->addHandlers(dirtyNetwork);
+  networkPolicies_->addHandlers(dirtyNetwork);
   runtime::InformerHandlers dirtyVolumes;
   auto volumes = [this] {
     {
@@ -160,8 +164,8 @@ Status Node::start(apimachinery::Store& store, const apimachinery::ServiceAccoun
   podHandlers.onUpdate = [this](const runtime::ObjectPtr&, const runtime::ObjectPtr& p) { onPod(*p); };
   podHandlers.onDelete = [this](const runtime::ObjectPtr& p) { onPodDeleted(*p); };
   pods_->addHandlers(podHandlers);
-  for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get()}) i->start();
-  for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get()}) {
+  for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get(), namespaces_.get(), networkPolicies_.get()}) i->start();
+  for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get(), namespaces_.get(), networkPolicies_.get()}) {
     if (!i->waitForSync(std::chrono::seconds(10))) return Error(ErrorCode::kTimeout, "the node's informers did not sync");
   }
   markPodsNotReady("the local node (re)started; its pods are starting again");
@@ -288,7 +292,7 @@ void Node::stop() {
   }
   for (auto& [uid, w] : workers) w->stop();
   workers.clear();  // joins: every worker has stopped its containers and removed its network
-  for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get()}) {
+  for (auto* i : {services_.get(), endpoints_.get(), secrets_.get(), configMaps_.get(), namespaces_.get(), networkPolicies_.get()}) {
     if (i) i->stop();
   }
   if (store_ && started_) {
@@ -403,6 +407,8 @@ void Node::publishNetwork() {
   auto snapshot = std::make_shared<NetworkSnapshot>();
   snapshot->services = views;
   snapshot->table = renderServiceTable("sdb-services", slot_->serviceCidr(), views);
+  snapshot->policies = std::make_shared<const PolicySnapshot>(
+      makePolicySnapshot(pods_ ? items(*pods_) : std::vector<Json>{}, items(*namespaces_), items(*networkPolicies_)));
   std::vector<std::shared_ptr<PodWorker>> workers;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -417,7 +423,16 @@ void Node::publishNetwork() {
     if (loaded.ok()) hostTable_ = hostTable;
     else spdlog::warn("node: {}", loaded.error().message);
   }
-  for (auto& w : workers) w->syncNetwork(snapshot);
+  // A few pods at a time: each load is an nft process, and a label change must reach every pod
+  // within a second even on a busy machine.
+  constexpr size_t kParallelSyncs = 8;
+  for (size_t i = 0; i < workers.size(); i += kParallelSyncs) {
+    std::vector<std::thread> batch;
+    for (size_t j = i; j < std::min(workers.size(), i + kParallelSyncs); ++j) {
+      batch.emplace_back([&w = workers[j], &snapshot] { w->syncNetwork(snapshot); });
+    }
+    for (auto& t : batch) t.join();
+  }
 }
 
 std::shared_ptr<const NetworkSnapshot> Node::networkSnapshot() {

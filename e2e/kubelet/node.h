@@ -4,7 +4,8 @@
 // - prepare() claims the cluster's slot and builds its bridge before the store opens (the slot
 //   decides the Service range); start() then watches the store: pods without a node are bound to
 //   this one, each pod bound here gets a PodWorker (pod_worker.h); Services, Endpoints and pods
-//   feed the Service table and every pod's hosts file; Secret and ConfigMap changes refresh volumes.
+//   feed the Service table and every pod's hosts file; NetworkPolicies, Namespaces and pods feed
+//   each pod's policy table (network_policy.h); Secret and ConfigMap changes refresh volumes.
 // - It publishes a Node object, the `kubernetes` Service (the slot's .1 clusterIP, port 443) with
 //   an Endpoints object pointing at the API server's bridge listener, and Events from the kubelet.
 // - It serves pods/log (apimachinery/pod_logs.h).
@@ -117,6 +118,7 @@ class Node final : public NodeServices, public apimachinery::PodLogSource {
   std::unique_ptr<apimachinery::InProcessKubeClient> client_;
   std::unique_ptr<runtime::EventRecorder> events_;
   std::unique_ptr<runtime::Informer> pods_, services_, endpoints_, secrets_, configMaps_;
+  std::unique_ptr<runtime::Informer> namespaces_, networkPolicies_;  // NetworkPolicy enforcement
 
   std::mutex mu_;  // workers_, octets_, snapshot_
   std::map<std::string, std::shared_ptr<PodWorker>> workers_;  // by pod uid

@@ -146,12 +146,21 @@ Status NodeNetwork::deletePod(const PodNetwork& p) {
 }
 
 Status NodeNetwork::loadRules(const std::string& netnsPath, const std::string& tableName, const std::string& ruleset) {
+  return loadTables(netnsPath, {{"ip " + tableName, ruleset}});
+}
+
+Status NodeNetwork::loadTables(const std::string& netnsPath, const std::vector<Table>& tables) {
+  if (tables.empty()) return okStatus();
   CommandOptions o;
   o.argv = {"nft", "-f", "-"};
   o.netnsPath = netnsPath;
-  o.stdinData = "table ip " + tableName + " {}\ndelete table ip " + tableName + "\n" + ruleset;
+  std::string names;
+  for (const auto& t : tables) {
+    o.stdinData += "table " + t.table + " {}\ndelete table " + t.table + "\n" + t.ruleset;
+    names += (names.empty() ? "" : ", ") + t.table;
+  }
   auto r = runChecked(o);
-  if (!r.ok()) return r.error().wrap("loading nftables table " + tableName);
+  if (!r.ok()) return r.error().wrap("loading nftables tables " + names);
   return okStatus();
 }
 

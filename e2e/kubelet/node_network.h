@@ -3,8 +3,9 @@
 //   range through it, so host processes reach pods and clusterIPs;
 // - per pod, a named network namespace with `eth0` (one end of a veth pair whose other end is on the
 //   bridge), the pod's address on the slot's /24, and a default route via the bridge address;
-// - Service rules (service_rules.h) loaded as one nftables table in the host and in every pod's
-//   namespace, each replaced atomically (`nft -f` is one transaction).
+// - Service rules (services.h) loaded as one nftables table in the host and in every pod's
+//   namespace, each replaced atomically (`nft -f` is one transaction); NetworkPolicy rules
+//   (network_policy_table.h) as a second table in each pod's namespace, the same way.
 //
 // Nothing here touches a name outside the slot. setUp() and tearDown() remove every leftover of the
 // slot (namespaces with their processes, veths, the bridge, the host table): the slot's lock proves
@@ -46,6 +47,12 @@ class NodeNetwork {
   // Replaces table `ip <name>` in a namespace ("" = the host) with `ruleset` (a complete
   // `table ip <name> { ... }` text).
   Status loadRules(const std::string& netnsPath, const std::string& tableName, const std::string& ruleset);
+  // Replaces several tables in one transaction (one `nft` process); `table` is "<family> <name>"
+  // (e.g. "inet sdb-policy") and `ruleset` its complete text.
+  struct Table {
+    std::string table, ruleset;
+  };
+  Status loadTables(const std::string& netnsPath, const std::vector<Table>& tables);
 
   const ClusterSlot& slot() const { return slot_; }
 

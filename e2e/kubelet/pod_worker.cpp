@@ -10,8 +10,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "e2e/kubelet/network_policy_table.h"
 #include "e2e/kubelet/probes.h"
 #include "operator/backup/crypto_util.h"
+
+#include <spdlog/spdlog.h>
 
 namespace sdb::kubelet {
 
@@ -19,6 +22,9 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
+
+// The pod's NetworkPolicy table (e2e/README.md, "NetworkPolicy").
+constexpr const char* kPolicyTable = "sdb-policy";
 
 std::string writeIfChanged(const fs::path& p, const std::string& content) {
   std::ifstream in(p);
@@ -442,6 +448,7 @@ bool PodWorker::prepare() {
       network_ = *net;
       networkVersion_ = 0;
       hostsWritten_.clear();
+      policyWritten_.clear();
     }
     syncNetwork(node_.networkSnapshot());
     if (startTime_.empty()) startTime_ = formatRfc3339(node_.clock().now());
@@ -493,10 +500,24 @@ void PodWorker::syncNetwork(const std::shared_ptr<const NetworkSnapshot>& snapsh
     writeIfChanged(fs::path(podDir()) / "etc" / "hosts", hosts);
     hostsWritten_ = hosts;
   }
-  if (snapshot->version > networkVersion_) {
-    auto loaded = node_.network().loadRules(network_->netnsPath, "sdb-services", snapshot->table);
-    if (loaded.ok()) networkVersion_ = snapshot->version;
+  // The Service table and the NetworkPolicy table change together often (a pod's labels): one
+  // nft process, one transaction, for whatever changed.
+  std::vector<NodeNetwork::Table> tables;
+  const bool services = snapshot->version > networkVersion_;
+  if (services) tables.push_back({"ip sdb-services", snapshot->table});
+  std::string policy = policyWritten_;
+  if (snapshot->policies) {
+    policy = renderPolicyTable(kPolicyTable, evaluatePolicies(policyPodFrom(pod_, network_->ip), *snapshot->policies));
+    if (policy != policyWritten_) tables.push_back({std::string("inet ") + kPolicyTable, policy});
   }
+  if (tables.empty()) return;
+  auto loaded = node_.network().loadTables(network_->netnsPath, tables);
+  if (!loaded.ok()) {
+    spdlog::warn("pod {}: {}", uid_, loaded.error().message);
+    return;
+  }
+  if (services) networkVersion_ = snapshot->version;
+  policyWritten_ = policy;
 }
 
 void PodWorker::probe(Container& c) {

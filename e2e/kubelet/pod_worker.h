@@ -27,6 +27,7 @@
 
 #include "e2e/kubelet/container_runtime.h"
 #include "e2e/kubelet/images.h"
+#include "e2e/kubelet/network_policy.h"
 #include "e2e/kubelet/node_network.h"
 #include "e2e/kubelet/pod_spec.h"
 #include "e2e/kubelet/services.h"
@@ -46,11 +47,13 @@ struct NodeTimings {
   std::chrono::seconds shutdownGrace{10};              // cap on a pod's grace when the node stops
 };
 
-// The table and hosts data every pod shares, versioned so the newest always wins.
+// The table and hosts data every pod shares, versioned so the newest always wins, and what each pod
+// needs to compute its own NetworkPolicy table.
 struct NetworkSnapshot {
   uint64_t version = 0;
   std::string table;  // the Service table (services.h) for pods
   std::vector<ServiceView> services;
+  std::shared_ptr<const PolicySnapshot> policies;  // null: enforce nothing
 };
 
 class NodeServices {
@@ -100,7 +103,8 @@ class PodWorker {
   bool done() const { return done_.load(); }
 
   // Loads the Service table into the pod's namespace and rewrites its hosts file when `snapshot`
-  // is newer than what the pod has. Called by the node on every change, and by the worker itself.
+  // is newer than what the pod has, and reloads the pod's NetworkPolicy table (`inet sdb-policy`)
+  // when its text changes. Called by the node on every change, and by the worker itself.
   void syncNetwork(const std::shared_ptr<const NetworkSnapshot>& snapshot);
 
   std::string uid() const { return uid_; }
@@ -182,6 +186,7 @@ class PodWorker {
   std::optional<PodNetwork> network_;
   uint64_t networkVersion_ = 0;
   std::string hostsWritten_;
+  std::string policyWritten_;  // the loaded NetworkPolicy table ("" = none loaded yet)
   PodVolumes volumes_;
   std::map<std::string, PreparedVolume> prepared_;
   std::chrono::steady_clock::time_point nextVolumeSync_{}, nextPrepare_{};

@@ -304,9 +304,16 @@ int main(int argc, char** argv) {
     std::cerr << "servicedb-localcluster: " << started.error().message << "\n";
     return 1;
   }
+  // Pods reach the API server on the bridge address (kubernetes.default DNATs there), on
+  // kube-apiserver's port 6443 when free: egress NetworkPolicies see the port after DNAT, and
+  // policies written for real clusters (ours included) allow 443 and 6443.
   if (node) {
-    auto onBridge = bridgeServer.start({node->slot().bridgeIp(), server.port(), certs->second.certificatePem,
+    auto onBridge = bridgeServer.start({node->slot().bridgeIp(), 6443, certs->second.certificatePem,
                                         certs->second.privateKeyPem}, handler);
+    if (!onBridge.ok()) {
+      onBridge = bridgeServer.start({node->slot().bridgeIp(), server.port(), certs->second.certificatePem,
+                                     certs->second.privateKeyPem}, handler);
+    }
     if (!onBridge.ok()) {
       onBridge = bridgeServer.start({node->slot().bridgeIp(), 0, certs->second.certificatePem, certs->second.privateKeyPem}, handler);
     }
