@@ -18,16 +18,6 @@ using namespace responses;
 
 namespace {
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> out;
-  std::stringstream ss(path);
-  std::string s;
-  while (std::getline(ss, s, '/')) {
-    if (!s.empty()) out.push_back(s);
-  }
-  return out;
-}
-
 bool wantsTable(const HttpRequest& req) { return req.header("accept").find("as=Table") != std::string::npos; }
 
 bool tokenMatches(const std::string& header, const std::string& token) {
@@ -110,7 +100,7 @@ HttpResponse ApiServer::handle(const HttpRequest& req) {
 }
 
 HttpResponse ApiServer::serve(const HttpRequest& req, bool admin) {
-  const auto segs = split(req.path);
+  const auto segs = responses::pathSegments(req.path);
   if (!segs.empty() && segs[0] == "admin") {
     if (admin && req.path == "/admin/restart" && options_.restart) return options_.restart(req);
     if (admin && options_.faults) return options_.faults->serveAdmin(req);

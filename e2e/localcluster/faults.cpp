@@ -1,5 +1,6 @@
 #include "e2e/localcluster/faults.h"
 
+#include "e2e/localcluster/responses.h"
 #include "operator/kube/api_error.h"
 
 namespace sdb::localcluster {
@@ -22,14 +23,6 @@ Result<int> nonNegative(const Json& j, const char* key, int fallback, int max) {
     return invalidArgument(std::string(key) + ": must be between 0 and " + std::to_string(max) + ", got " + j[key].dump());
   }
   return static_cast<int>(v);
-}
-
-HttpResponse jsonResponse(int status, const Json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = body.dump();
-  return r;
 }
 
 bool exempt(const std::string& path) {
@@ -133,23 +126,23 @@ int FaultInjector::watchCutSeconds(const std::string& userAgent, const std::stri
 
 HttpResponse FaultInjector::serveAdmin(const HttpRequest& req) {
   if (req.path != "/admin/faults") {
-    return jsonResponse(404, kube::toStatusJson(kube::fromHttpResponse(404, "", std::nullopt)));
+    return responses::json(404, kube::toStatusJson(kube::fromHttpResponse(404, "", std::nullopt)));
   }
   if (req.method == "POST" || req.method == "PUT") {
     auto body = parseJson(req.body, "fault settings");
-    if (!body.ok()) return jsonResponse(400, kube::toStatusJson(kube::badRequestError(body.error().message)));
+    if (!body.ok()) return responses::json(400, kube::toStatusJson(kube::badRequestError(body.error().message)));
     auto parsed = parseFaultSettings(*body);
-    if (!parsed.ok()) return jsonResponse(400, kube::toStatusJson(kube::badRequestError("fault settings: " + parsed.error().message)));
+    if (!parsed.ok()) return responses::json(400, kube::toStatusJson(kube::badRequestError("fault settings: " + parsed.error().message)));
     set(*parsed);
   } else if (req.method != "GET") {
     kube::ApiError e = kube::fromHttpResponse(405, "");
     e.message = "GET or POST /admin/faults";
-    return jsonResponse(405, kube::toStatusJson(e));
+    return responses::json(405, kube::toStatusJson(e));
   }
   Json out = faultSettingsToJson(settings());
   out["injected"] = {{"errors", errors_.load()}, {"tooManyRequests", throttled_.load()}, {"delayed", delayed_.load()},
                      {"watchCuts", cuts_.load()}, {"watchCutEvents", cutEvents_.load()}};
-  return jsonResponse(200, out);
+  return responses::json(200, out);
 }
 
 }  // namespace sdb::localcluster

@@ -1,21 +1,13 @@
 #include "e2e/localcluster/request_attributes.h"
 
+#include "e2e/localcluster/responses.h"
+
 #include <algorithm>
 #include <sstream>
 
 namespace sdb::localcluster {
 
 namespace {
-
-std::vector<std::string> segments(const std::string& path) {
-  std::vector<std::string> out;
-  std::stringstream ss(path);
-  std::string s;
-  while (std::getline(ss, s, '/')) {
-    if (!s.empty()) out.push_back(s);
-  }
-  return out;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -43,7 +35,7 @@ apimachinery::RequestAttributes requestAttributes(const HttpRequest& req) {
   a.path = req.path;
   a.resourceRequest = false;
   a.verb = lower(req.method);
-  auto parts = segments(req.path);
+  auto parts = responses::pathSegments(req.path);
   size_t first;
   if (parts.size() >= 3 && parts[0] == "api") {
     a.apiVersion = parts[1];

@@ -1,5 +1,7 @@
 #include "e2e/localcluster/responses.h"
 
+#include <sstream>
+
 namespace sdb::localcluster::responses {
 
 HttpResponse json(int status, const Json& body, const std::string& contentType) {
@@ -22,6 +24,16 @@ HttpResponse errorOf(int code, const std::string& reason, const std::string& mes
 bool boolParam(const HttpRequest& req, const std::string& name) {
   const std::string v = req.param(name);
   return v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True";
+}
+
+std::vector<std::string> pathSegments(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream ss(path);
+  std::string s;
+  while (std::getline(ss, s, '/')) {
+    if (!s.empty()) out.push_back(s);
+  }
+  return out;
 }
 
 }  // namespace sdb::localcluster::responses

@@ -1,18 +1,11 @@
 #include "e2e/localcluster/restart.h"
 
+#include "e2e/localcluster/responses.h"
 #include "operator/kube/api_error.h"
 
 namespace sdb::localcluster {
 
 namespace {
-
-HttpResponse jsonResponse(int status, const Json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = body.dump();
-  return r;
-}
 
 }  // namespace
 
@@ -32,15 +25,15 @@ HttpResponse Restarter::serveAdmin(const HttpRequest& req) {
     if (!rv.ok()) {
       kube::ApiError e = kube::fromHttpResponse(500, "");
       e.message = "restart: " + rv.error().message;
-      return jsonResponse(500, kube::toStatusJson(e));
+      return responses::json(500, kube::toStatusJson(e));
     }
   } else if (req.method != "GET") {
     kube::ApiError e = kube::fromHttpResponse(405, "");
     e.message = "GET or POST /admin/restart";
-    return jsonResponse(405, kube::toStatusJson(e));
+    return responses::json(405, kube::toStatusJson(e));
   }
   std::lock_guard<std::mutex> lock(restartMu_);
-  return jsonResponse(200, {{"restarts", restarts_}, {"resourceVersion", std::to_string(store_.resourceVersion())}});
+  return responses::json(200, {{"restarts", restarts_}, {"resourceVersion", std::to_string(store_.resourceVersion())}});
 }
 
 void Restarter::startPeriodic(std::chrono::milliseconds period) {
