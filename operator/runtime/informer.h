@@ -17,11 +17,11 @@
 // MessagePack bytes, about the size of its JSON text, instead of as a nlohmann DOM (about 5x that);
 // the index entries are kept alongside, so updates and deletes never decode the cached copy to unindex
 // it. Every read (get, list, byOwnerUid, byLabel, resync) decodes and returns a fresh, caller-owned
-// ObjectPtr: the cost is one decode per object returned (~10-15 us for a 2 KiB object), paid outside
-// the cache lock, and two reads of the same object return different pointers that compare equal as
-// JSON. Compare objects by value or by resourceVersion, never by pointer across reads. With
-// compactCache = false the cache holds shared DOMs and reads return them without copying (the previous
-// behaviour; for in-process test clusters whose controllers list the cache in hot loops).
+// ObjectPtr: the cost is one decode per object returned (about as much as parsing its JSON text),
+// paid outside the cache lock, and two reads of the same object return different pointers that
+// compare equal as JSON. Compare objects by value or by resourceVersion, never by pointer across
+// reads. With compactCache = false the cache holds shared DOMs and reads return them without copying
+// (the previous behaviour): an escape hatch for a caller that reads far more than it is written to.
 // Numbers keep their kind: negative integers stay integers, non-negative ones come back unsigned (as
 // the JSON parser makes them) and floats stay floats, so 3 and 3.0 remain distinct.
 //
@@ -33,6 +33,8 @@
 //
 // Objects are immutable shared_ptr<const Json>: readers must not cast constness away.
 //
+// Contract: thread-safe. Handlers run on the informer's thread, in event order, without internal locks
+// held; they must be quick (enqueue a key) and must not call stop().
 #pragma once
 
 #include <atomic>
