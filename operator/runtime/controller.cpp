@@ -27,7 +27,9 @@ Controller::~Controller() { stop(std::chrono::milliseconds(0)); }
 
 Controller& Controller::For(Informer& informer) {
   auto enqueue = [this](const ObjectPtr& obj) { queue_->add(objectKey(*obj)); };
-  informer.addHandlers({enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& n) { enqueue(n); }, enqueue});
+  InformerHandlers h{enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& n) { enqueue(n); }, enqueue};
+  h.needsOldObject = false;  // the key is the new object's; a compact cache need not decode the old one
+  informer.addHandlers(std::move(h));
   return *this;
 }
 

@@ -3,7 +3,9 @@
 // - For(informer): the primary kind; every add/update/delete enqueues the object's key.
 // - Owns(informer, ownerKind, ownerGroup): a child kind; an event enqueues the child's controller
 //   owner (the ownerReference with controller=true whose kind and API group match), in the child's
-//   namespace.
+//   namespace. On an update it also enqueues the old object's owner (a re-parented child), so its
+//   handler asks the informer for the old object: one decode per update with a compact cache.
+//   For() does not ask for it.
 // - ReconcileResult: ok (forget backoff), requeueAfter(d) (forget backoff, add after d), retryable
 //   error (per-key exponential backoff) or terminal error (logged and counted, no requeue).
 // - An exception escaping reconcile() is caught and treated as a retryable error.

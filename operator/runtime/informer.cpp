@@ -52,69 +52,131 @@ bool Informer::waitForSync(std::chrono::milliseconds timeout) const {
   return waitCv_.wait_for(lock, timeout, [&] { return synced_.load(); });
 }
 
-void Informer::index(const std::string& key, const Json& obj, bool add) {
-  auto apply = [&](std::map<std::string, std::set<std::string>>& idx, const std::string& v) {
-    if (add) {
-      idx[v].insert(key);
-    } else if (auto it = idx.find(v); it != idx.end()) {
-      it->second.erase(key);
-      if (it->second.empty()) idx.erase(it);
-    }
+namespace {
+
+void stripManagedFields(Json& obj) {
+  if (auto it = obj.find("metadata"); it != obj.end() && it->is_object()) it->erase("managedFields");
+}
+
+std::string pack(const Json& obj) {
+  // Encode into a reused buffer, then copy out exactly: a string grown by appending keeps up to twice
+  // the capacity it needs, which would defeat the point of packing.
+  thread_local std::string scratch;
+  scratch.clear();
+  Json::to_msgpack(obj, scratch);
+  return scratch;
+}
+
+ObjectPtr unpack(const std::string& packed) {
+  Json obj = Json::from_msgpack(packed, /*strict=*/true, /*allow_exceptions=*/false);
+  if (obj.is_discarded()) {  // our own encoding: unreachable unless memory was corrupted
+    logStructured(spdlog::level::err, "informer cache entry failed to decode", {});
+    return nullptr;
+  }
+  return std::make_shared<const Json>(std::move(obj));
+}
+
+}  // namespace
+
+void Informer::index(const std::string& key, const Json& obj, Entry& entry) {
+  auto add = [&](Index& idx, std::string value) {
+    auto bucket = idx.try_emplace(std::move(value)).first;
+    // Only a real insertion is recorded: the same owner UID twice must be unindexed once.
+    if (bucket->second.insert(key).second) entry.memberships.push_back({&idx, bucket});
   };
-  apply(byNamespace_, jsonString(obj, {"metadata", "namespace"}));
+  add(byNamespace_, jsonString(obj, {"metadata", "namespace"}));
   if (const Json* refs = jsonAt(obj, {"metadata", "ownerReferences"}); refs && refs->is_array()) {
     for (const auto& r : *refs) {
-      if (r.is_object()) apply(byOwner_, r.value("uid", ""));
+      if (r.is_object()) add(byOwner_, r.value("uid", ""));
     }
   }
   if (const Json* labels = jsonAt(obj, {"metadata", "labels"}); labels && labels->is_object()) {
     for (auto it = labels->begin(); it != labels->end(); ++it) {
-      if (it.value().is_string()) apply(byLabel_, it.key() + "=" + it.value().get<std::string>());
+      if (it.value().is_string()) add(byLabel_, it.key() + "=" + it.value().get<std::string>());
     }
   }
 }
 
+void Informer::unindex(const std::string& key, Entry& entry) {
+  for (const auto& m : entry.memberships) {
+    m.bucket->second.erase(key);
+    if (m.bucket->second.empty()) m.index->erase(m.bucket);
+  }
+  entry.memberships.clear();  // keeps its capacity for the re-index that usually follows
+}
+
+Informer::Held Informer::hold(const Entry& entry) const {
+  return options_.compactCache ? Held{nullptr, entry.packed} : Held{entry.object, {}};
+}
+
+ObjectPtr Informer::materialize(Held held) const {
+  return options_.compactCache ? unpack(held.packed) : std::move(held.object);
+}
+
+std::vector<ObjectPtr> Informer::materialize(std::vector<Held> held) const {
+  std::vector<ObjectPtr> out;
+  out.reserve(held.size());
+  for (auto& h : held) {
+    if (auto obj = materialize(std::move(h))) out.push_back(std::move(obj));
+  }
+  return out;
+}
+
 void Informer::upsert(Json obj) {
-  if (obj.contains("metadata") && obj["metadata"].is_object()) obj["metadata"].erase("managedFields");
+  stripManagedFields(obj);
   auto key = objectKey(obj);
+  auto rv = jsonString(obj, {"metadata", "resourceVersion"});
   auto ptr = std::make_shared<const Json>(std::move(obj));
-  ObjectPtr old;
+  std::string packed = options_.compactCache ? pack(*ptr) : std::string();
+  bool existed = false;
+  Held old;  // the replaced copy; decoded below only if a handler wants it
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = items_.find(key);
-    if (it != items_.end()) {
-      old = it->second;
-      index(key, *old, false);
-      it->second = ptr;
-    } else {
-      items_.emplace(key, ptr);
+    auto [it, inserted] = items_.try_emplace(key);
+    Entry& entry = it->second;
+    if (!inserted) {
+      existed = true;
+      unindex(key, entry);
+      old.object = std::move(entry.object);
+      old.packed = std::move(entry.packed);
     }
-    index(key, *ptr, true);
+    entry.object = options_.compactCache ? nullptr : ptr;
+    entry.packed = std::move(packed);
+    entry.resourceVersion = std::move(rv);
+    index(key, *ptr, entry);
   }
-  for (const auto& h : handlersSnapshot()) {
-    if (old) {
-      if (h.onUpdate) h.onUpdate(old, ptr);
+  // Snapshot after the cache update: a handler added meanwhile gets this object from its synthetic adds.
+  auto handlers = handlersSnapshot();
+  ObjectPtr oldObj;
+  if (existed) {
+    for (const auto& h : handlers) {
+      if (h.onUpdate && h.needsOldObject) {
+        oldObj = materialize(std::move(old));
+        break;
+      }
+    }
+  }
+  for (const auto& h : handlers) {
+    if (existed) {
+      if (h.onUpdate) h.onUpdate(h.needsOldObject ? oldObj : nullptr, ptr);
     } else if (h.onAdd) {
       h.onAdd(ptr);
     }
   }
 }
 
-void Informer::erase(const Json& obj) {
+void Informer::erase(Json obj) {
   auto key = objectKey(obj);
-  ObjectPtr old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = items_.find(key);
     if (it == items_.end()) return;
-    old = it->second;
-    index(key, *old, false);
+    unindex(key, it->second);
     items_.erase(it);
   }
   // Deliver the final state the server sent (it may be newer than the cached one).
-  Json last = obj;
-  if (last.contains("metadata") && last["metadata"].is_object()) last["metadata"].erase("managedFields");
-  auto ptr = std::make_shared<const Json>(std::move(last));
+  stripManagedFields(obj);
+  auto ptr = std::make_shared<const Json>(std::move(obj));
   for (const auto& h : handlersSnapshot()) {
     if (h.onDelete) h.onDelete(ptr);
   }
@@ -129,7 +191,7 @@ void Informer::applyEvent(kube::WatchEvent event) {
       upsert(std::move(event.object));
       break;
     case T::kDeleted:
-      erase(event.object);
+      erase(std::move(event.object));
       break;
     case T::kBookmark:
       break;
@@ -168,19 +230,22 @@ kube::KStatus Informer::relist() {
     rv = jsonString(*page, {"metadata", "resourceVersion"});
   } while (!cont.empty());
   // Deletions for objects that vanished while we were not watching.
-  std::vector<ObjectPtr> gone;
+  std::vector<Held> gone;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [key, obj] : items_) {
-      if (!fresh.count(key)) gone.push_back(obj);
+    for (const auto& [key, entry] : items_) {
+      if (!fresh.count(key)) gone.push_back(hold(entry));
     }
     ++stats_.lists;
   }
-  for (const auto& obj : gone) erase(*obj);
+  for (const auto& obj : materialize(std::move(gone))) erase(*obj);
   for (auto& [key, obj] : fresh) {
-    ObjectPtr cur = get(jsonString(obj, {"metadata", "namespace"}), jsonString(obj, {"metadata", "name"}));
-    if (cur && jsonString(*cur, {"metadata", "resourceVersion"}) == jsonString(obj, {"metadata", "resourceVersion"})) {
-      continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = items_.find(key);
+      if (it != items_.end() && it->second.resourceVersion == jsonString(obj, {"metadata", "resourceVersion"})) {
+        continue;
+      }
     }
     upsert(std::move(obj));
   }
@@ -319,7 +384,7 @@ void Informer::monitor() {
       auto handlers = handlersSnapshot();
       for (const auto& obj : list()) {
         for (const auto& h : handlers) {
-          if (h.onUpdate) h.onUpdate(obj, obj);
+          if (h.onUpdate) h.onUpdate(h.needsOldObject ? obj : nullptr, obj);
         }
       }
     }
@@ -327,41 +392,51 @@ void Informer::monitor() {
 }
 
 ObjectPtr Informer::get(const std::string& ns, const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = items_.find(objectKey(options_.resource.namespaced ? ns : "", name));
-  return it == items_.end() ? nullptr : it->second;
+  Held held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = items_.find(objectKey(options_.resource.namespaced ? ns : "", name));
+    if (it == items_.end()) return nullptr;
+    held = hold(it->second);
+  }
+  return materialize(std::move(held));
 }
 
 std::vector<ObjectPtr> Informer::list(const std::string& ns) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<ObjectPtr> out;
-  if (ns.empty()) {
-    out.reserve(items_.size());
-    for (const auto& [k, v] : items_) out.push_back(v);
-    return out;
+  std::vector<Held> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ns.empty()) {
+      held.reserve(items_.size());
+      for (const auto& [k, entry] : items_) held.push_back(hold(entry));
+    } else if (auto it = byNamespace_.find(ns); it != byNamespace_.end()) {
+      held.reserve(it->second.size());
+      for (const auto& key : it->second) held.push_back(hold(items_.at(key)));
+    }
   }
-  auto it = byNamespace_.find(ns);
-  if (it == byNamespace_.end()) return out;
-  for (const auto& key : it->second) out.push_back(items_.at(key));
-  return out;
+  return materialize(std::move(held));
 }
 
 std::vector<ObjectPtr> Informer::byOwnerUid(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<ObjectPtr> out;
-  if (auto it = byOwner_.find(uid); it != byOwner_.end()) {
-    for (const auto& key : it->second) out.push_back(items_.at(key));
+  std::vector<Held> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = byOwner_.find(uid); it != byOwner_.end()) {
+      for (const auto& key : it->second) held.push_back(hold(items_.at(key)));
+    }
   }
-  return out;
+  return materialize(std::move(held));
 }
 
 std::vector<ObjectPtr> Informer::byLabel(const std::string& key, const std::string& value) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<ObjectPtr> out;
-  if (auto it = byLabel_.find(key + "=" + value); it != byLabel_.end()) {
-    for (const auto& k : it->second) out.push_back(items_.at(k));
+  std::vector<Held> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = byLabel_.find(key + "=" + value); it != byLabel_.end()) {
+      for (const auto& k : it->second) held.push_back(hold(items_.at(k)));
+    }
   }
-  return out;
+  return materialize(std::move(held));
 }
 
 size_t Informer::size() const {

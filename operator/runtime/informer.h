@@ -13,8 +13,25 @@
 //   labelled app.kubernetes.io/managed-by=servicedb-operator are cached; user-named Secrets are read
 //   with uncached client GETs (caching every Secret is a known cause of operator OOMs).
 //
-// Cached objects are immutable shared_ptr<const Json>: readers share them without copying and must
-// not cast constness away.
+// Storage and ownership. By default (InformerOptions::compactCache) each cached object is kept as
+// MessagePack bytes, about the size of its JSON text, instead of as a nlohmann DOM (about 5x that);
+// the index entries are kept alongside, so updates and deletes never decode the cached copy to unindex
+// it. Every read (get, list, byOwnerUid, byLabel, resync) decodes and returns a fresh, caller-owned
+// ObjectPtr: the cost is one decode per object returned (about as much as parsing its JSON text),
+// paid outside the cache lock, and two reads of the same object return different pointers that
+// compare equal as JSON. Compare objects by value or by resourceVersion, never by pointer across
+// reads. With compactCache = false the cache holds shared DOMs and reads return them without copying
+// (the previous behaviour): an escape hatch for a caller that reads far more than it is written to.
+// Numbers keep their kind: negative integers stay integers, non-negative ones come back unsigned (as
+// the JSON parser makes them) and floats stay floats, so 3 and 3.0 remain distinct.
+//
+// Handlers get the decoded new object of the event being applied, never re-decoded. onUpdate's old
+// object is decoded from the cache only if some handler sets needsOldObject; handlers that clear it get
+// nullptr as oldObj (controllers enqueueing the new object's key do not need it). On resync, handlers
+// that want the old object get old == new (the same pointer); that is how a handler tells a resync
+// from a change. onDelete gets the final state the server sent, not the cached copy.
+//
+// Objects are immutable shared_ptr<const Json>: readers must not cast constness away.
 //
 // Contract: thread-safe. Handlers run on the informer's thread, in event order, without internal locks
 // held; they must be quick (enqueue a key) and must not call stop().
@@ -50,6 +67,8 @@ struct InformerHandlers {
   std::function<void(const ObjectPtr&)> onAdd;
   std::function<void(const ObjectPtr& oldObj, const ObjectPtr& newObj)> onUpdate;
   std::function<void(const ObjectPtr&)> onDelete;
+  // False: onUpdate's oldObj is always nullptr, which spares a compact cache one decode per update.
+  bool needsOldObject = true;
 };
 
 struct InformerOptions {
@@ -64,6 +83,9 @@ struct InformerOptions {
   std::chrono::milliseconds backoffMax{std::chrono::seconds(30)};
   int64_t listPageSize = 500;
   std::chrono::milliseconds monitorInterval{500};  // real-time period of the stall/resync check
+  // Keep cached objects as MessagePack (~1x their JSON size) and decode on read, rather than as DOMs
+  // (~5x). See the contract above.
+  bool compactCache = true;
 };
 
 struct InformerStats {
@@ -103,9 +125,33 @@ class Informer {
   void monitor();
   kube::KStatus relist();
   bool watchOnce();  // false when the reflector should re-list
+  // A map from an indexed value (namespace, owner UID, "label=value") to the keys of the objects
+  // carrying it.
+  using Index = std::map<std::string, std::set<std::string>>;
+  // Where an entry's key was inserted, so that unindexing needs no decoded copy of the object.
+  struct Membership {
+    Index* index;
+    Index::iterator bucket;
+  };
+  struct Entry {
+    ObjectPtr object;    // compactCache = false
+    std::string packed;  // compactCache = true: MessagePack
+    std::string resourceVersion;
+    std::vector<Membership> memberships;
+  };
+  // What a reader takes out of an entry under the lock; materialize() decodes it after unlocking.
+  struct Held {
+    ObjectPtr object;
+    std::string packed;
+  };
+
   void upsert(Json obj);
-  void erase(const Json& obj);
-  void index(const std::string& key, const Json& obj, bool add);
+  void erase(Json obj);
+  void index(const std::string& key, const Json& obj, Entry& entry);
+  void unindex(const std::string& key, Entry& entry);
+  Held hold(const Entry& entry) const;
+  std::vector<ObjectPtr> materialize(std::vector<Held> held) const;
+  ObjectPtr materialize(Held held) const;
   void sleepBackoff();
   std::vector<InformerHandlers> handlersSnapshot() const;
 
@@ -114,8 +160,8 @@ class Informer {
   Clock& clock_;
 
   mutable std::mutex mu_;  // cache, indexes, rv
-  std::unordered_map<std::string, ObjectPtr> items_;
-  std::map<std::string, std::set<std::string>> byNamespace_, byOwner_, byLabel_;
+  std::unordered_map<std::string, Entry> items_;
+  Index byNamespace_, byOwner_, byLabel_;
   std::string rv_;
   InformerStats stats_;
 

@@ -51,7 +51,8 @@ struct ManagerOptions {
   std::string apiHost = "kubernetes";  // the `host` label of rest_client_requests_total
 };
 
-// The informers of one kind across the watched namespaces, read as one cache.
+// The informers of one kind across the watched namespaces, read as one cache. Reads return objects
+// decoded for the caller, one decode per object returned (informer.h).
 class KindCache {
  public:
   ObjectPtr get(const std::string& ns, const std::string& name) const;
