@@ -189,8 +189,13 @@ TEST_F(StatefulSetTest, RollingUpdateReplacesFromTheTopAndStopsAtThePartition) {
   // The partition keeps web-0 at the current revision, and a deleted web-0 comes back at it too.
   EXPECT_EQ(imageOf("web-0"), "redis:7.2");
   ASSERT_TRUE(eventually([&] { return status("web").value("updatedReplicas", 0) == 2; }));
+  const std::string oldUid = (*get(res::kPods, "web-0"))["metadata"]["uid"];
   remove(res::kPods, "web-0");
-  ASSERT_TRUE(eventually([&] { return exists(res::kPods, "web-0"); }));
+  // The old pod lingers while it terminates (graceful deletion): wait for its replacement.
+  ASSERT_TRUE(eventually([&] {
+    auto p = get(res::kPods, "web-0");
+    return p && (*p)["metadata"].value("uid", "") != oldUid && !(*p)["metadata"].contains("deletionTimestamp");
+  }));
   EXPECT_EQ(imageOf("web-0"), "redis:7.2");
   EXPECT_EQ(revisionOf("web-0"), oldRev);
   // Partition 0 finishes the roll-out; then current = update.
