@@ -17,20 +17,7 @@ if [ ! -x "$HELM_RENDER" ]; then echo "SKIP: $HELM_RENDER not built (needs go; t
 python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: python3-yaml missing"; exit 0; }
 LC_FLAGS="--node=false"
 source "$here/../tests/lib.sh"
-OP_PID="" PG_PID=""
-finish() {
-  [ -n "$OP_PID" ] && kill -KILL "$OP_PID" 2>/dev/null
-  if [ -n "$PG_PID" ]; then kill -TERM "$PG_PID" 2>/dev/null; wait "$PG_PID" 2>/dev/null || true; fi
-  cleanup
-}
-trap finish EXIT
-wait_for() {  # wait_for SECONDS command...
-  local until=$((SECONDS + $1)); shift
-  while ! "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $until ] || { echo "timed out waiting for: $*"; return 1; }
-    sleep 0.2
-  done
-}
+source "$here/operator_lib.sh"
 SA_USER=system:serviceaccount:servicedb-system:servicedb-operator
 # audit QUERY: the operator's audit lines as "verb resource/subresource ns name code", filtered by grep -E QUERY.
 audit() {

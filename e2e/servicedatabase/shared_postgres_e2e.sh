@@ -17,20 +17,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../tests/lib.sh"
 OPERATOR=${1:?usage: $0 servicedb-operator sdb-test-postgres}
 PGFX=${2:?usage: $0 servicedb-operator sdb-test-postgres}
-OP_PID="" PG_PID=""
-finish() {
-  [ -n "$OP_PID" ] && kill -KILL "$OP_PID" 2>/dev/null
-  if [ -n "$PG_PID" ]; then kill -TERM "$PG_PID" 2>/dev/null; wait "$PG_PID" 2>/dev/null || true; fi
-  cleanup
-}
-trap finish EXIT
-wait_for() {  # wait_for SECONDS command...
-  local until=$((SECONDS + $1)); shift
-  while ! "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $until ] || { echo "timed out waiting for: $*"; return 1; }
-    sleep 0.2
-  done
-}
+source "$here/operator_lib.sh"
 
 # A real PostgreSQL with TLS and a CREATEDB CREATEROLE admin.
 "$PGFX" --env-file "$WORK/pg.env" >"$WORK/pg.out" 2>&1 &
