@@ -13,8 +13,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 OPERATOR=${1:?usage: $0 servicedb-operator sdb-test-postgres helm-render}
 PGFX=${2:?usage: $0 servicedb-operator sdb-test-postgres helm-render}
 HELM_RENDER=${3:?usage: $0 servicedb-operator sdb-test-postgres helm-render}
-if [ ! -x "$HELM_RENDER" ]; then echo "SKIP: $HELM_RENDER not built (needs go; target helm_render)"; exit 0; fi
-python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: python3-yaml missing"; exit 0; }
+if [ ! -x "$HELM_RENDER" ]; then echo "SKIP: $HELM_RENDER not built (needs go; target helm_render)"; exit 77; fi
+python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: python3-yaml missing"; exit 77; }
 LC_FLAGS="--node=false"
 source "$here/../tests/lib.sh"
 source "$here/operator_lib.sh"
