@@ -159,7 +159,48 @@ Result<ServiceDatabase> parseServiceDatabase(const Json& obj) {
   s.hasMigrations = has(*spec, {"migrations"});
   s.hasRestore = has(*spec, {"restore"});
   s.hasBackupPolicyRef = has(*spec, {"backupPolicyRef"});
+  if (s.hasMigrations) s.migrations = (*spec)["migrations"];
+  if (s.hasRestore) s.restore = (*spec)["restore"];
+  auto bp = str({"backupPolicyRef", "name"}, "");
+  if (!bp.ok()) return bp.error();
+  s.backupPolicyName = *bp;
+
+  if (const Json* size = jsonAt(*spec, {"storage", "size"}); size && !size->is_null()) {
+    if (size->is_string()) s.storageSize = size->get<std::string>();
+    else if (size->is_number_integer()) s.storageSize = std::to_string(size->get<int64_t>());
+    else return fieldError("spec.storage.size", "must be a quantity such as 10Gi");
+  }
+  auto storageClass = str({"storage", "storageClassName"}, "");
+  if (!storageClass.ok()) return storageClass.error();
+  s.storageClassName = *storageClass;
+  if (const Json* r = jsonAt(*spec, {"resources"}); r && !r->is_null()) {
+    if (!r->is_object()) return fieldError("spec.resources", "must be an object with requests and limits");
+    s.resources = *r;
+  }
+  if (const Json* ps = jsonAt(*spec, {"access", "podSelector"}); ps && !ps->is_null()) {
+    if (!ps->is_object()) return fieldError("spec.access.podSelector", "must be a label selector");
+    s.accessPodSelector = *ps;
+  }
+  if (const Json* nss = jsonAt(*spec, {"access", "namespaces"}); nss && !nss->is_null()) {
+    if (!nss->is_array()) return fieldError("spec.access.namespaces", "must be a list of namespace names");
+    for (size_t i = 0; i < nss->size(); ++i) {
+      if (!(*nss)[i].is_string() || (*nss)[i].get<std::string>().empty()) {
+        return fieldError("spec.access.namespaces[" + std::to_string(i) + "]", "must be a namespace name");
+      }
+      s.accessNamespaces.push_back((*nss)[i].get<std::string>());
+    }
+  }
   return s;
+}
+
+Json effectiveAccessPodSelector(const ServiceDatabase& sdb) {
+  if (!sdb.accessPodSelector.empty()) return sdb.accessPodSelector;
+  return Json{{"matchLabels", {{"app.kubernetes.io/name", sdb.service}}}};
+}
+
+std::vector<std::string> effectiveAccessNamespaces(const ServiceDatabase& sdb) {
+  if (!sdb.accessNamespaces.empty()) return sdb.accessNamespaces;
+  return {sdb.ns};
 }
 
 }  // namespace sdb::specs

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "operator/core/json.h"
 #include "operator/core/result.h"
@@ -42,11 +43,27 @@ struct ServiceDatabase {
   CredentialsSpec credentials;
   std::string deletionPolicy = "Retain";  // Retain | Delete | Snapshot
   bool hasMigrations = false, hasRestore = false, hasBackupPolicyRef = false;
+  // dedicated instances (spec.storage, spec.resources); defaults as the CRD's
+  std::string storageSize = "1Gi";    // a Kubernetes quantity, as written
+  std::string storageClassName;       // "" = the cluster's default class
+  Json resources = Json::object();    // spec.resources as written: {requests: {...}, limits: {...}}
+  // spec.access: which pods may connect. Empty podSelector = the default
+  // {matchLabels: {app.kubernetes.io/name: <service>}}; empty namespaces = the object's own.
+  Json accessPodSelector = Json::object();
+  std::vector<std::string> accessNamespaces;
+  Json migrations;                    // spec.migrations as written (null when absent)
+  std::string backupPolicyName;       // spec.backupPolicyRef.name
+  Json restore;                       // spec.restore as written (null when absent)
   // status, as last written (for checks that compare with what was provisioned)
   std::string statusDatabase;         // status.endpoint.database
 };
 
 Result<ServiceDatabase> parseServiceDatabase(const Json& object);
+
+// spec.access.podSelector with the default applied: {matchLabels: {app.kubernetes.io/name: <service>}}.
+Json effectiveAccessPodSelector(const ServiceDatabase& sdb);
+// spec.access.namespaces with the default applied: the ServiceDatabase's own namespace.
+std::vector<std::string> effectiveAccessNamespaces(const ServiceDatabase& sdb);
 
 // Go's time.ParseDuration for the forms the CRD admits ("720h", "1h30m", "90s", "1.5h"): a
 // sequence of <number><unit> with units h, m, s. Refuses empty, negative and overflowing values.
