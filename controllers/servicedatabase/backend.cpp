@@ -32,3 +32,31 @@ Problem problemFromEngineError(const Error& e, const std::string& doing) {
 }
 
 }  // namespace sdb::controllers::servicedatabase
+
+namespace sdb::controllers::servicedatabase {
+
+kube::KStatus orphanFrom(kube::KubeClient& client, const kube::ResourceRef& kind, const Json& object,
+                         const std::string& sdbName, const std::string& fieldManager) {
+  const Json* refs = jsonAt(object, {"metadata", "ownerReferences"});
+  if (!refs || !refs->is_array()) return {};
+  Json keep = Json::array();
+  for (const auto& r : *refs) {
+    if (!(r.value("kind", "") == "ServiceDatabase" && r.value("name", "") == sdbName)) keep.push_back(r);
+  }
+  if (keep.size() == refs->size()) return {};
+  Json ops = Json::array({{{"op", "test"}, {"path", "/metadata/resourceVersion"},
+                           {"value", jsonString(object, {"metadata", "resourceVersion"})}}});
+  if (keep.empty()) {
+    ops.push_back({{"op", "remove"}, {"path", "/metadata/ownerReferences"}});
+  } else {
+    ops.push_back({{"op", "replace"}, {"path", "/metadata/ownerReferences"}, {"value", keep}});
+  }
+  kube::PatchOptions opts;
+  opts.fieldManager = fieldManager;
+  auto r = client.patch(kind, jsonString(object, {"metadata", "namespace"}), jsonString(object, {"metadata", "name"}),
+                        kube::PatchType::kJson, dumpJson(ops), opts);
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+}  // namespace sdb::controllers::servicedatabase

@@ -12,6 +12,7 @@
 // workers at once (implementations are thread-safe); a Session belongs to one reconcile.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,9 +22,15 @@
 
 #include "operator/core/result.h"
 #include "operator/engines/engine.h"
+#include "operator/kube/client.h"
 #include "operator/specs/servicedatabase.h"
 
 namespace sdb::controllers::servicedatabase {
+
+// A condition besides the kstatus ones that a backend reports (e.g. NetworkIsolated).
+struct ExtraCondition {
+  std::string type, status, reason, message;
+};
 
 // Material for a condition: why the ServiceDatabase is not Ready.
 struct Problem {
@@ -31,6 +38,10 @@ struct Problem {
   std::string message;  // names the field, Secret key or server object at fault; never a secret
   bool stalled = false;  // needs a human (kstatus Stalled=True)
   bool retry = true;     // requeue with exponential backoff (false: wait for a spec change)
+  // Instead of backoff: look again after this long (waiting for an instance that is starting).
+  std::optional<std::chrono::seconds> requeueAfter = std::nullopt;
+  std::vector<ExtraCondition> conditions = {};  // known so far (e.g. NetworkIsolated)
+  std::vector<std::string> changes = {};        // what was changed before the problem (for Events)
 };
 
 template <class T>
@@ -51,6 +62,11 @@ struct Session {
   // Identifies the server and the admin identity (hashed; no secret in clear), so a change of the
   // admin Secret makes the controller re-run the engine.
   std::string fingerprint;
+  // Dedicated mode: conditions about the instance, what open() changed in the cluster (for Events),
+  // and when to look again (certificate renewal, a reload still in flight).
+  std::vector<ExtraCondition> conditions;
+  std::vector<std::string> changes;
+  std::optional<std::chrono::seconds> requeueAfter;
 };
 
 class Backend {
@@ -62,6 +78,16 @@ class Backend {
   // refused spec leaves no finalizer and no Secret behind).
   virtual std::optional<Problem> check(const specs::ServiceDatabase&) const { return std::nullopt; }
   virtual PResult<Session> open(const specs::ServiceDatabase& sdb) = 0;
+
+  // Deletion (deletion.cpp). Retain: keep what must outlive the ServiceDatabase (dedicated: the
+  // superuser Secret; PVCs carry no owner reference) and return what was kept.
+  virtual PResult<std::vector<std::string>> retain(const specs::ServiceDatabase&) { return std::vector<std::string>{}; }
+  // Delete: true when the data goes with the instance (dedicated), so the finalizer calls
+  // removeInstance() instead of opening a session to drop objects one by one.
+  virtual bool dataLivesInInstance() const { return false; }
+  virtual PResult<std::vector<std::string>> removeInstance(const specs::ServiceDatabase&) {
+    return std::vector<std::string>{};
+  }
 };
 
 // Backends by (engine, mode). A pair without a backend is reported Stalled/NotImplemented.
@@ -80,6 +106,11 @@ class BackendRegistry {
  private:
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Backend>> backends_;
 };
+
+// Removes the owner references to ServiceDatabases named `sdbName` from `object` (a JSON patch
+// guarded by its resourceVersion, so a stale copy fails with Conflict instead of clobbering).
+kube::KStatus orphanFrom(kube::KubeClient& client, const kube::ResourceRef& kind, const Json& object,
+                         const std::string& sdbName, const std::string& fieldManager);
 
 // How an engine error becomes a condition (engine-neutral: by error code).
 Problem problemFromEngineError(const Error& error, const std::string& doing);

@@ -17,35 +17,6 @@ namespace sdb::controllers::servicedatabase {
 namespace res = kube::resources;
 using runtime::ReconcileResult;
 
-namespace {
-
-// Removes the owner references to ServiceDatabases of this name from `secret` (JSON patch guarded
-// by resourceVersion, so a stale copy fails with Conflict instead of clobbering).
-kube::KStatus orphan(kube::KubeClient& client, const Json& secret, const std::string& sdbName,
-                     const std::string& fieldManager) {
-  const Json* refs = jsonAt(secret, {"metadata", "ownerReferences"});
-  if (!refs || !refs->is_array()) return {};
-  Json keep = Json::array();
-  for (const auto& r : *refs) {
-    if (!(r.value("kind", "") == "ServiceDatabase" && r.value("name", "") == sdbName)) keep.push_back(r);
-  }
-  if (keep.size() == refs->size()) return {};
-  Json ops = Json::array({{{"op", "test"}, {"path", "/metadata/resourceVersion"},
-                           {"value", jsonString(secret, {"metadata", "resourceVersion"})}}});
-  if (keep.empty()) {
-    ops.push_back({{"op", "remove"}, {"path", "/metadata/ownerReferences"}});
-  } else {
-    ops.push_back({{"op", "replace"}, {"path", "/metadata/ownerReferences"}, {"value", keep}});
-  }
-  kube::PatchOptions opts;
-  opts.fieldManager = fieldManager;
-  auto r = client.patch(res::kSecrets, jsonString(secret, {"metadata", "namespace"}),
-                        jsonString(secret, {"metadata", "name"}), kube::PatchType::kJson, dumpJson(ops), opts);
-  if (!r.ok()) return r.error();
-  return {};
-}
-
-}  // namespace
 
 ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
   const specs::ServiceDatabase& sdb = run.sdb;
@@ -85,7 +56,7 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
   if (sdb.deletionPolicy == "Retain") {
     std::string names;
     for (const auto& s : ours) {
-      if (auto o = orphan(client_, s, sdb.name, options_.fieldManager); !o.ok()) {
+      if (auto o = orphanFrom(client_, res::kSecrets, s, sdb.name, options_.fieldManager); !o.ok()) {
         return fail({"ApiError", "removing the owner reference of Secret \"" + jsonString(s, {"metadata", "name"}) +
                                      "\": " + o.error().toString(),
                      false, true});
@@ -93,6 +64,9 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
       secrets_.forget(sdb.ns, jsonString(s, {"metadata", "name"}));
       names += (names.empty() ? "" : ", ") + jsonString(s, {"metadata", "name"});
     }
+    auto kept = backend->retain(sdb);
+    if (!kept.ok()) return fail(kept.error());
+    for (const auto& k : *kept) names += (names.empty() ? "" : ", ") + k;
     if (options_.events) {
       options_.events->event(run.object, "Normal", "Retained",
                              "deletionPolicy Retain: kept the database and its roles on the server" +
@@ -102,7 +76,34 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
     return removeOurFinalizer();
   }
 
-  // Delete.
+  // Delete. Our credentials Secrets go last, once the data is gone.
+  auto deleteSecrets = [&](std::vector<std::string>& done) -> std::optional<Problem> {
+    for (const auto& s : ours) {
+      const std::string name = jsonString(s, {"metadata", "name"});
+      kube::DeleteOptions opts;
+      opts.preconditionUid = jsonString(s, {"metadata", "uid"});
+      auto r = client_.remove(res::kSecrets, sdb.ns, name, opts);
+      if (!r.ok() && !r.error().is(kube::ApiErrorReason::kNotFound)) {
+        return Problem{"ApiError", "deleting Secret \"" + name + "\": " + r.error().toString(), false, true};
+      }
+      secrets_.forget(sdb.ns, name);
+      done.push_back("deleted Secret \"" + name + "\"");
+    }
+    return std::nullopt;
+  };
+  auto joined = [](const std::vector<std::string>& done) {
+    std::string message;
+    for (const auto& d : done) message += (message.empty() ? "" : "; ") + d;
+    return message.empty() ? std::string("nothing was left") : message;
+  };
+  if (backend->dataLivesInInstance()) {
+    auto removed = backend->removeInstance(sdb);
+    if (!removed.ok()) return fail(removed.error());
+    std::vector<std::string> done = *removed;
+    if (auto p = deleteSecrets(done)) return fail(*p);
+    if (options_.events) options_.events->event(run.object, "Normal", "Deleted", "deletionPolicy Delete: " + joined(done));
+    return removeOurFinalizer();
+  }
   auto session = backend->open(sdb);
   if (!session.ok()) {
     // Passwords are stored before the engine first runs, so without our Secrets and without a
@@ -118,22 +119,9 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
   auto summary = session->engine->remove(id, engines::DeletionPolicy::kDelete);
   if (!summary.ok()) return fail(problemFromEngineError(summary.error(), "deleting from " + backend->describe()));
   std::vector<std::string> done = summary->actions;
-  for (const auto& s : ours) {
-    const std::string name = jsonString(s, {"metadata", "name"});
-    kube::DeleteOptions opts;
-    opts.preconditionUid = jsonString(s, {"metadata", "uid"});
-    auto r = client_.remove(res::kSecrets, sdb.ns, name, opts);
-    if (!r.ok() && !r.error().is(kube::ApiErrorReason::kNotFound)) {
-      return fail({"ApiError", "deleting Secret \"" + name + "\": " + r.error().toString(), false, true});
-    }
-    secrets_.forget(sdb.ns, name);
-    done.push_back("deleted Secret \"" + name + "\"");
-  }
+  if (auto p = deleteSecrets(done)) return fail(*p);
   if (options_.events) {
-    std::string message;
-    for (const auto& d : done) message += (message.empty() ? "" : "; ") + d;
-    options_.events->event(run.object, "Normal", "Deleted",
-                           "deletionPolicy Delete: " + (message.empty() ? std::string("nothing was left") : message));
+    options_.events->event(run.object, "Normal", "Deleted", "deletionPolicy Delete: " + joined(done));
     for (const auto& b : summary->blockers) {
       options_.events->event(run.object, "Warning", b.reason, b.message + "; left in place (not ours)");
     }

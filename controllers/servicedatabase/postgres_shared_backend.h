@@ -11,9 +11,9 @@
 // PostgresEngine with a fault hook.
 #pragma once
 
-#include <mutex>
 
 #include "controllers/servicedatabase/backend.h"
+#include "controllers/servicedatabase/pem_files.h"
 #include "operator/engines/postgres/connection.h"
 #include "operator/kube/client.h"
 
@@ -31,7 +31,6 @@ struct PostgresSharedOptions {
 class PostgresSharedBackend final : public Backend {
  public:
   PostgresSharedBackend(kube::KubeClient& client, PostgresSharedOptions options);
-  ~PostgresSharedBackend() override;
 
   std::string describe() const override { return "postgres (shared)"; }
   std::vector<std::string> slots() const override { return {"app", "migration"}; }
@@ -39,13 +38,9 @@ class PostgresSharedBackend final : public Backend {
   PResult<Session> open(const specs::ServiceDatabase& sdb) override;
 
  private:
-  Result<std::string> caFile(const std::string& pem);
-
   kube::KubeClient& client_;
   PostgresSharedOptions options_;
-  std::mutex mu_;
-  std::string caDir_;
-  bool ownsCaDir_ = false;
+  PemFiles caFiles_;
 };
 
 }  // namespace sdb::controllers::servicedatabase

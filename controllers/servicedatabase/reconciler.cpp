@@ -71,7 +71,11 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
   if (auto f = ensureFinalizer(run); !f.ok()) return finish(run, Outcome::fromProblem(f.error()), retryFor(f.error()));
 
   auto session = backend->open(sdb);
-  if (!session.ok()) return finish(run, Outcome::fromProblem(session.error()), retryFor(session.error()));
+  if (!session.ok()) {
+    for (const auto& c : session.error().changes) run.changes.provisioning.push_back(c);
+    return finish(run, Outcome::fromProblem(session.error()), retryFor(session.error()));
+  }
+  for (const auto& c : session->changes) run.changes.provisioning.push_back(c);
   engines::Engine& engine = *session->engine;
   const engines::ServiceIdentity id{sdb.ns, sdb.name, sdb.uid, sdb.databaseName};
 
@@ -154,8 +158,13 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
   ready.credentialsStatus = "True";
   ready.credentialsReason = "CredentialsStored";
   ready.credentialsMessage = "the server accepts the passwords stored in Secret(s) " + names;
-  ReconcileResult result = ReconcileResult::ok();
-  if (rotation.nextDueIn) result = ReconcileResult::requeueAfter(*rotation.nextDueIn + std::chrono::seconds(1));
+  ready.extra = session->conditions;
+  std::optional<std::chrono::seconds> again = session->requeueAfter;
+  if (rotation.nextDueIn) {
+    auto due = std::chrono::duration_cast<std::chrono::seconds>(*rotation.nextDueIn) + std::chrono::seconds(1);
+    again = again ? std::min(*again, due) : due;
+  }
+  ReconcileResult result = again ? ReconcileResult::requeueAfter(*again) : ReconcileResult::ok();
   return finish(run, ready, result);
 }
 

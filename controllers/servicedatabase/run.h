@@ -19,6 +19,7 @@ struct ServiceDatabaseReconciler::Run {
 };
 
 inline runtime::ReconcileResult retryFor(const Problem& p) {
+  if (p.requeueAfter) return runtime::ReconcileResult::requeueAfter(*p.requeueAfter);
   return p.retry ? runtime::ReconcileResult::retry(p.reason + ": " + p.message) : runtime::ReconcileResult::ok();
 }
 

@@ -34,6 +34,7 @@ Json desiredStatus(const Json& object, const Outcome& o, std::chrono::system_clo
   runtime::setCondition(status,
                         {kConditionCredentialsReady, o.credentialsStatus, o.credentialsReason, o.credentialsMessage, gen},
                         now);
+  for (const auto& c : o.extra) runtime::setCondition(status, {c.type, c.status, c.reason, c.message, gen}, now);
   if (o.endpoint) {
     status["endpoint"] = {{"host", o.endpoint->host}, {"port", o.endpoint->port}, {"database", o.endpoint->database}};
   }

@@ -43,12 +43,14 @@ struct Outcome {
   // Set when known in this reconcile; otherwise the stored values are kept.
   std::optional<Endpoint> endpoint;
   std::optional<std::string> secretName, migrationSecretName, rotatedAt;
+  std::vector<ExtraCondition> extra;  // backend conditions (NetworkIsolated); absent ones are kept
 
   static Outcome fromProblem(const Problem& p) {
     Outcome o;
     o.state = p.stalled ? State::kStalled : State::kProgressing;
     o.reason = p.reason;
     o.message = p.message;
+    o.extra = p.conditions;
     return o;
   }
 };

@@ -35,7 +35,9 @@ expect "the Secret is listed" '^  uri +<hidden>'
 expect "the Secret's username is shown" '^  username +demo_payments'
 expect "the Secret asks for verify-full" '^  sslmode +verify-full'
 expect "psql in the service's pod logged in over TLS" 'demo_payments.* \| demo_payments +\| TLSv1\.[23]'
-expect "the dedicated example says it is not implemented" 'Stalled=True NotImplemented'
+expect "the dedicated ServiceDatabase turned Ready" '^servicedatabase.servicedb.io/orders condition met'
+expect "its instance is isolated by its NetworkPolicy" 'NetworkIsolated=True'
+expect "psql in the orders pod logged in to its own instance over TLS" 'demo_orders_app \| demo_orders +\| TLSv1\.[23]'
 secret=$(kubectl -n demo get sdb payments -o jsonpath='{.status.secretName}')
 password=$(kubectl -n demo get secret "$secret" -o jsonpath='{.data.password}' | base64 -d)
 [ -n "$password" ] || { echo "FAIL the credentials Secret has no password"; exit 1; }

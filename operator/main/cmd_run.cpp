@@ -41,6 +41,16 @@ int runManager(const std::vector<std::string>& args) {
                   "ServiceDatabase: skip the database server for an unchanged object within this long of a "
                   "success, as a Go duration; 0s observes the server on every reconcile. Keep it below "
                   "--sync-period so that every resync re-observes the server");
+  std::string certValidity = "2160h";
+  flags.addString("instance-cert-validity", &certValidity,
+                  "dedicated instances: validity of a server certificate, as a Go duration; it is renewed after "
+                  "two thirds of it (default 2160h = 90 days; short values are for tests)");
+  flags.addStringList("operator-cidrs", &run.operatorCidrs,
+                      "dedicated instances: comma-separated CIDRs their NetworkPolicy also admits, for an operator "
+                      "running outside the pod network (development, e2e); empty in a cluster");
+  flags.addStringList("postgres-parameters", &run.postgresParameters,
+                      "dedicated PostgreSQL: comma-separated name=value settings added to every instance's "
+                      "postgresql.conf (e.g. log_statement=mod); a change rolls the instances");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -69,6 +79,19 @@ int runManager(const std::vector<std::string>& args) {
     return 2;
   }
   run.engineRecheckInterval = *recheck;
+  auto validity = specs::parseGoDuration(certValidity);
+  if (!validity.ok() || validity->count() < 60) {
+    std::cerr << "servicedb-operator run: --instance-cert-validity: "
+              << (validity.ok() ? "must be at least 1m" : validity.error().message) << "\n";
+    return 2;
+  }
+  run.instanceCertValidity = *validity;
+  for (const auto& p : run.postgresParameters) {
+    if (p.find('=') == std::string::npos || p.front() == '=') {
+      std::cerr << "servicedb-operator run: --postgres-parameters: \"" << p << "\" is not name=value\n";
+      return 2;
+    }
+  }
   auto logged = setupLogging(log);
   if (!logged.ok()) {
     std::cerr << "servicedb-operator run: " << logged.error().message << "\n";

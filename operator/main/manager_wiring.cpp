@@ -48,10 +48,21 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
     mo.leaderElection.identity = std::string(host) + "_" + (suffix.ok() ? *suffix : std::to_string(::getpid()));
   }
   runtime::Manager manager(client, mo);
-  // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
-  // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
   controllers::servicedatabase::ControllerOptions sdbOptions;
   sdbOptions.reconciler.engineRecheckInterval = options.engineRecheckInterval;
+  if (auto ns = resolveOperatorNamespace(options.operatorNamespace); ns.ok()) {
+    sdbOptions.dedicated.operatorNamespace = *ns;
+  } else {
+    logStructured(spdlog::level::warn, "dedicated instances are disabled", {{"reason", ns.error().message}});
+  }
+  sdbOptions.dedicated.operatorCidrs = options.operatorCidrs;
+  sdbOptions.dedicated.tls.validity = options.instanceCertValidity;
+  for (const auto& p : options.postgresParameters) {
+    const auto eq = p.find('=');
+    sdbOptions.postgresInstance.extraSettings[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
+  // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
   auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager, std::move(sdbOptions));
   auto placeholders = controllers::addPlaceholderControllers(
       manager, {kube::resources::kBackupPolicies, kube::resources::kReadReplicas, kube::resources::kAuditStores});

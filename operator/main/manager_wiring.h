@@ -30,6 +30,10 @@ struct RunOptions {
   // (ReconcilerOptions::engineRecheckInterval); 0 observes the server on every reconcile. Keep it
   // below syncPeriod so that every resync re-observes the server.
   std::chrono::seconds engineRecheckInterval{std::chrono::minutes(5)};
+  // Dedicated instances.
+  std::chrono::seconds instanceCertValidity{std::chrono::hours(24 * 90)};
+  std::vector<std::string> operatorCidrs;
+  std::vector<std::string> postgresParameters;  // name=value
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";

@@ -1,5 +1,9 @@
 #include "operator/pki/pki.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -140,6 +144,49 @@ Result<std::chrono::system_clock::time_point> notAfter(const std::string& pem) {
   std::tm tm{};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert->get()), &tm) != 1) return sslError("reading notAfter");
   return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+Result<std::chrono::system_clock::time_point> notBefore(const std::string& pem) {
+  auto cert = parseCert(pem);
+  if (!cert.ok()) return cert.error();
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notBefore(cert->get()), &tm) != 1) return sslError("reading notBefore");
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+Result<std::vector<std::string>> subjectAltNames(const std::string& pem) {
+  auto cert = parseCert(pem);
+  if (!cert.ok()) return cert.error();
+  std::vector<std::string> out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type == GEN_DNS) {
+      const ASN1_IA5STRING* d = n->d.dNSName;
+      out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)), static_cast<size_t>(ASN1_STRING_length(d)));
+    } else if (n->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = n->d.iPAddress;
+      char buf[64] = {0};
+      if (ASN1_STRING_length(ip) == 4) {
+        inet_ntop(AF_INET, ASN1_STRING_get0_data(ip), buf, sizeof buf);
+      } else if (ASN1_STRING_length(ip) == 16) {
+        inet_ntop(AF_INET6, ASN1_STRING_get0_data(ip), buf, sizeof buf);
+      }
+      out.emplace_back(buf);
+    }
+  }
+  GENERAL_NAMES_free(names);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool issuedBy(const std::string& pem, const std::string& caPem) {
+  auto cert = parseCert(pem);
+  auto ca = parseCert(caPem);
+  if (!cert.ok() || !ca.ok()) return false;
+  EVP_PKEY* key = X509_get0_pubkey(ca->get());
+  return key != nullptr && X509_verify(cert->get(), key) == 1;
 }
 
 Result<std::string> serialHex(const std::string& pem) {

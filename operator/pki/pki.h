@@ -39,6 +39,11 @@ Result<KeyPair> issueServerCert(const KeyPair& ca, const ServerCertOptions& opti
 
 // Expiry of a PEM certificate, for renewal decisions.
 Result<std::chrono::system_clock::time_point> notAfter(const std::string& certificatePem);
+Result<std::chrono::system_clock::time_point> notBefore(const std::string& certificatePem);
+// Subject alternative names (DNS names and IP addresses as text), sorted, for "does it still fit" checks.
+Result<std::vector<std::string>> subjectAltNames(const std::string& certificatePem);
+// Whether `certificatePem` was signed by the CA certificate `caPem` (signature check only).
+bool issuedBy(const std::string& certificatePem, const std::string& caPem);
 // Serial number in hex, to tell renewed certificates apart.
 Result<std::string> serialHex(const std::string& certificatePem);
 

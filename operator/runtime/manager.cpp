@@ -85,7 +85,11 @@ KindCache& Manager::cache(const kube::ResourceRef& resource) {
     io.ns = ns;
     io.watchTimeoutSeconds = options_.watchTimeoutSeconds;
     io.resyncPeriod = options_.resyncPeriod;
-    if (resource == kube::resources::kSecrets) io.labelSelector = kManagedBySelector;
+    // Kinds the operator only ever needs when it made them: informed with the managed-by label alone.
+    if (resource == kube::resources::kSecrets || resource == kube::resources::kStatefulSets ||
+        resource == kube::resources::kServices || resource == kube::resources::kConfigMaps) {
+      io.labelSelector = kManagedBySelector;
+    }
     c->informers_.push_back(std::make_unique<Informer>(*instrumented_, io, clock_));
   }
   caches_.emplace_back(resource, std::move(c));

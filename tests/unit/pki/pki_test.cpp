@@ -57,5 +57,28 @@ TEST(Pki, NeedsASubjectAltName) {
   EXPECT_EQ(s.error().message, "a server certificate needs at least one DNS name or IP address");
 }
 
+TEST(Pki, ReadsBackValidityWindowSansAndIssuer) {
+  auto ca = createCa({});
+  auto otherCa = createCa({});
+  ASSERT_TRUE(ca.ok() && otherCa.ok());
+  ServerCertOptions o;
+  o.commonName = "db";
+  o.dnsNames = {"db.shop.svc", "db"};
+  o.ipAddresses = {"198.19.0.9"};
+  o.validity = std::chrono::seconds(90);
+  auto server = issueServerCert(*ca, o);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  auto from = notBefore(server->certificatePem);
+  auto to = notAfter(server->certificatePem);
+  ASSERT_TRUE(from.ok() && to.ok());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*to - *from).count(), 90);
+  auto sans = subjectAltNames(server->certificatePem);
+  ASSERT_TRUE(sans.ok()) << sans.error().message;
+  EXPECT_EQ(*sans, (std::vector<std::string>{"198.19.0.9", "db", "db.shop.svc"}));
+  EXPECT_TRUE(issuedBy(server->certificatePem, ca->certificatePem));
+  EXPECT_FALSE(issuedBy(server->certificatePem, otherCa->certificatePem));
+  EXPECT_FALSE(issuedBy("not a certificate", ca->certificatePem));
+}
+
 }  // namespace
 }  // namespace sdb::pki

@@ -1,0 +1,97 @@
+#include "controllers/servicedatabase/postgres_dedicated.h"
+
+#include <openssl/bn.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <thread>
+
+#include "operator/core/hash.h"
+#include "operator/engines/postgres/names.h"
+#include "operator/engines/postgres/postgres_engine.h"
+#include "operator/specs/credentials_secret.h"
+#include "operator/specs/postgres_binding.h"
+
+namespace sdb::controllers::servicedatabase {
+
+namespace pg = engines::postgres;
+
+namespace {
+
+pg::ConnectionOptions superuserOptions(const InstanceConnection& conn, int timeout) {
+  pg::ConnectionOptions o;
+  o.host = conn.host;
+  o.port = conn.port;
+  o.dbname = "postgres";
+  o.user = conn.username;
+  o.password = conn.password;
+  o.sslmode = "verify-full";  // the certificate names the clusterIP
+  o.sslrootcert = conn.caFile;
+  o.connectTimeoutSeconds = timeout;
+  return o;
+}
+
+}  // namespace
+
+Result<std::string> presentedPostgresSerial(const InstanceConnection& conn, int timeout) {
+  auto c = pg::PgConnection::open(superuserOptions(conn, timeout));
+  if (!c.ok()) return c.error();
+  auto* ssl = static_cast<SSL*>(PQsslStruct(c->raw(), "OpenSSL"));
+  if (ssl == nullptr) return internalError("the connection is not using TLS");
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return internalError("the server presented no certificate");
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), nullptr);
+  char* hex = BN_bn2hex(bn);
+  std::string out(hex);
+  OPENSSL_free(hex);
+  BN_free(bn);
+  X509_free(cert);
+  return out;
+}
+
+InstanceEngine postgresInstanceEngine(specs::PostgresInstanceOptions options, int timeout) {
+  InstanceEngine e;
+  e.describe = "postgres (dedicated)";
+  e.portName = "postgres";
+  e.port = 5432;
+  e.superuser = "postgres";
+  e.slots = {specs::kSlotApp, specs::kSlotMigration};
+  e.bindingType = specs::kBindingTypePostgres;
+  e.major = [](const std::string& version) { return specs::postgresMajor(version); };
+  e.workload = [options](const specs::ServiceDatabase& sdb) -> Result<std::vector<Json>> {
+    auto cm = specs::postgresConfigMap(sdb, options);
+    if (!cm.ok()) return cm.error();
+    auto sts = specs::postgresStatefulSet(sdb, options, sha256Hex(dumpJson((*cm)["data"])));
+    if (!sts.ok()) return sts.error();
+    return std::vector<Json>{std::move(*cm), std::move(*sts)};
+  };
+  e.engine = [timeout](const InstanceConnection& conn) -> std::unique_ptr<engines::Engine> {
+    return std::make_unique<pg::PostgresEngine>(superuserOptions(conn, timeout), pg::Mode::kDedicated);
+  };
+  e.database = [](const specs::ServiceDatabase& sdb) { return pg::deriveNames(sdb.ns, sdb.name).database; };
+  e.bindingData = [](const specs::ServiceDatabase& sdb, const Endpoint& endpoint, const std::string& ca,
+                     const std::string& slot, const std::string& password) {
+    pg::Names names = pg::deriveNames(sdb.ns, sdb.name);
+    specs::PostgresBinding b;
+    b.host = endpoint.host;
+    b.port = endpoint.port;
+    b.database = endpoint.database;
+    b.username = slot == specs::kSlotMigration ? names.migrationRole : names.appRole;
+    b.password = password;
+    b.sslmode = "verify-full";
+    b.caCert = ca;
+    return specs::postgresBindingData(b);
+  };
+  e.reloadTls = [timeout](const InstanceConnection& conn, const std::string& serial) -> Result<std::string> {
+    auto served = presentedPostgresSerial(conn, timeout);
+    if (!served.ok() || *served == serial) return served;
+    auto c = pg::PgConnection::open(superuserOptions(conn, timeout));
+    if (!c.ok()) return c.error();
+    if (auto r = c->exec("SELECT pg_reload_conf()", "reloading the server configuration"); !r.ok()) return r.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the postmaster reloads asynchronously
+    return presentedPostgresSerial(conn, timeout);
+  };
+  return e;
+}
+
+}  // namespace sdb::controllers::servicedatabase

@@ -1,0 +1,305 @@
+// Dedicated mode over the in-process store (the local cluster's store: validation, versions, owner
+// references) with a FakeEngine standing in for the instance's PostgreSQL: the operator's CA and its
+// first-start race, certificate decisions, the children of an instance, waiting for readiness, a
+// steady state without writes, day-2 refusals, access conflicts and deletion.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "controllers/servicedatabase/ca_store.h"
+#include "controllers/servicedatabase/dedicated_backend.h"
+#include "controllers/servicedatabase/instance_tls.h"
+#include "controllers/servicedatabase/postgres_dedicated.h"
+#include "e2e/apimachinery_client/inprocess_client.h"
+#include "operator/core/clock.h"
+#include "operator/engines/fake_engine.h"
+#include "operator/specs/credentials_secret.h"
+#include "tests/unit/runtime/fixture.h"
+#include "tests/unit/servicedatabase/test_client.h"
+
+namespace sdb::controllers::servicedatabase {
+namespace {
+
+namespace res = kube::resources;
+using namespace std::chrono_literals;
+
+class DedicatedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = runtime::testing::openStore();
+    ASSERT_TRUE(store_);
+    client_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
+    for (const char* ns : {"shop", "other", "servicedb-system"}) {
+      ASSERT_TRUE(client_->create(res::kNamespaces, "", runtime::testing::nsObject(ns)).ok());
+    }
+    ASSERT_TRUE(runtime::testing::installServicedbCrds(*client_));
+    secrets_ = std::make_unique<LiveReader>(*client_, res::kSecrets);
+    statefulSets_ = std::make_unique<LiveReader>(*client_, res::kStatefulSets);
+    services_ = std::make_unique<LiveReader>(*client_, res::kServices);
+    configMaps_ = std::make_unique<LiveReader>(*client_, res::kConfigMaps);
+    ca_ = std::make_unique<CaStore>(*client_, nullptr, "servicedb-system", "servicedb-operator");
+    InstanceReaders readers;
+    readers.secrets = secrets_.get();
+    readers.statefulSets = statefulSets_.get();
+    readers.services = services_.get();
+    readers.configMaps = configMaps_.get();
+    readers.networkPolicies = [this](const std::string& ns) {
+      auto l = client_->list(res::kNetworkPolicies, ns);
+      return l.ok() ? l->value("items", Json::array()).get<std::vector<Json>>() : std::vector<Json>{};
+    };
+    readers.serviceDatabases = [this](const std::string& ns) {
+      std::vector<specs::ServiceDatabase> out;
+      auto l = client_->list(res::kServiceDatabases, ns);
+      if (!l.ok()) return out;
+      for (const auto& o : l->value("items", Json::array())) {
+        if (auto s = specs::parseServiceDatabase(o); s.ok()) out.push_back(*s);
+      }
+      return out;
+    };
+    InstanceEngine engine = postgresInstanceEngine({});
+    engine.engine = [this](const InstanceConnection& c) -> std::unique_ptr<engines::Engine> {
+      lastConnection_ = c;
+      return std::make_unique<testing::FakeEngineView>(fake_);
+    };
+    engine.reloadTls = [this](const InstanceConnection&, const std::string& serial) -> Result<std::string> {
+      ++reloads_;
+      return serial;
+    };
+    DedicatedOptions o;
+    o.operatorNamespace = "servicedb-system";
+    o.operatorCidrs = {"198.18.7.1/32"};
+    o.clock = &clock_;
+    backend_ = std::make_unique<DedicatedBackend>(*client_, readers, *ca_, engine, o);
+  }
+
+  Json sdbObject(const std::string& name, const std::string& service, Json extra = Json::object()) {
+    Json spec = {{"service", service}, {"engine", "postgres"}, {"version", "15"}, {"storage", {{"size", "1Gi"}}}};
+    spec.update(extra);
+    Json o = {{"apiVersion", "servicedb.io/v1alpha1"},
+              {"kind", "ServiceDatabase"},
+              {"metadata", {{"name", name}, {"namespace", "shop"}}},
+              {"spec", spec}};
+    auto c = client_->create(res::kServiceDatabases, "shop", o);
+    EXPECT_TRUE(c.ok()) << c.error().toString();
+    return c.ok() ? *c : o;
+  }
+  specs::ServiceDatabase parsed(const Json& o) { return *specs::parseServiceDatabase(o); }
+  Json get(const kube::ResourceRef& r, const std::string& name, const std::string& ns = "shop") {
+    auto g = client_->get(r, ns, name);
+    return g.ok() ? *g : Json();
+  }
+  std::string rv() {
+    auto l = client_->list(res::kNamespaces, "");
+    return l.ok() ? jsonString(*l, {"metadata", "resourceVersion"}) : "";
+  }
+  // What the StatefulSet controller and the kubelet would report once the pod is ready.
+  void markReady(const std::string& sts) {
+    Json o = get(res::kStatefulSets, sts);
+    o["status"] = {{"observedGeneration", o["metadata"]["generation"]}, {"replicas", 1}, {"readyReplicas", 1},
+                   {"updatedReplicas", 1}, {"currentRevision", "r1"}, {"updateRevision", "r1"}};
+    ASSERT_TRUE(client_->updateStatus(res::kStatefulSets, "shop", o, {}).ok());
+  }
+
+  FakeClock clock_{std::chrono::system_clock::now()};
+  std::unique_ptr<apimachinery::Store> store_;
+  std::unique_ptr<apimachinery::InProcessKubeClient> client_;
+  std::unique_ptr<LiveReader> secrets_, statefulSets_, services_, configMaps_;
+  std::unique_ptr<CaStore> ca_;
+  std::unique_ptr<DedicatedBackend> backend_;
+  engines::FakeEngine fake_;
+  InstanceConnection lastConnection_;
+  int reloads_ = 0;
+};
+
+TEST_F(DedicatedTest, TwoReplicasRacingAtFirstStartEndWithOneCa) {
+  std::vector<std::unique_ptr<CaStore>> stores;
+  for (int i = 0; i < 6; ++i) stores.push_back(std::make_unique<CaStore>(*client_, nullptr, "servicedb-system", "op"));
+  std::vector<std::string> certs(stores.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < stores.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto ca = stores[i]->get();
+      if (ca.ok()) certs[i] = ca->certificatePem;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& c : certs) EXPECT_EQ(c, certs[0]);
+  EXPECT_FALSE(certs[0].empty());
+  EXPECT_EQ(specs::secretData(get(res::kSecrets, kCaSecretName, "servicedb-system"))["tls.crt"], certs[0]);
+}
+
+TEST(InstanceTls, DecidesWhenToIssue) {
+  auto ca = pki::createCa({});
+  auto otherCa = pki::createCa({});
+  ASSERT_TRUE(ca.ok() && otherCa.ok());
+  const auto now = std::chrono::system_clock::now();
+  InstanceTlsOptions opts;
+  opts.validity = 90s;
+  pki::ServerCertOptions so;
+  so.commonName = "db";
+  so.dnsNames = {"db.shop.svc"};
+  so.ipAddresses = {"198.19.0.4"};
+  so.validity = 90s;
+  so.notBefore = now;
+  auto cert = pki::issueServerCert(*ca, so);
+  ASSERT_TRUE(cert.ok());
+  std::map<std::string, std::string> data{{"tls.crt", cert->certificatePem}, {"tls.key", cert->privateKeyPem},
+                                          {"ca.crt", ca->certificatePem}};
+  const std::vector<std::string> sans{"198.19.0.4", "db.shop.svc"};
+  EXPECT_EQ(decideTls({}, ca->certificatePem, sans, now, opts).why, "no certificate yet");
+  auto fresh = decideTls(data, ca->certificatePem, sans, now + 10s, opts);
+  EXPECT_FALSE(fresh.issue) << fresh.why;
+  ASSERT_TRUE(fresh.renewAt.has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*fresh.renewAt - now).count(), 60);
+  EXPECT_TRUE(decideTls(data, ca->certificatePem, sans, now + 61s, opts).issue);
+  EXPECT_EQ(decideTls(data, otherCa->certificatePem, sans, now, opts).why, "the operator's CA changed");
+  EXPECT_EQ(decideTls(data, ca->certificatePem, {"198.19.0.5", "db.shop.svc"}, now, opts).why,
+            "the instance's names or address changed");
+  InstanceTlsOptions shorter;
+  shorter.validity = 10s;
+  EXPECT_EQ(decideTls(data, ca->certificatePem, sans, now, shorter).why, "the configured validity is shorter");
+  data["tls.crt"] = "garbage";
+  EXPECT_TRUE(decideTls(data, ca->certificatePem, sans, now, opts).issue);
+}
+
+TEST_F(DedicatedTest, OpenBuildsTheInstanceWaitsForItThenConnectsAndSettlesWithoutWrites) {
+  Json obj = sdbObject("orders", "orders");
+  auto sdb = parsed(obj);
+  auto first = backend_->open(sdb);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().reason, "InstanceStarting") << first.error().message;
+  EXPECT_FALSE(first.error().stalled);
+  ASSERT_TRUE(first.error().requeueAfter.has_value());
+  ASSERT_EQ(first.error().conditions.size(), 1u);
+  EXPECT_EQ(first.error().conditions[0].type, "NetworkIsolated");
+  EXPECT_EQ(first.error().conditions[0].status, "True") << first.error().conditions[0].message;
+  std::string changes;
+  for (const auto& c : first.error().changes) changes += c + "\n";
+  for (const char* what : {"superuser Secret", "Service \"orders-postgres-hl\"", "Service \"orders-postgres\"",
+                           "server certificate", "NetworkPolicy \"orders-postgres\"", "ConfigMap", "StatefulSet"}) {
+    EXPECT_NE(changes.find(what), std::string::npos) << what << " missing in:\n" << changes;
+  }
+  for (const auto& [kind, name] : std::vector<std::pair<kube::ResourceRef, std::string>>{
+           {res::kStatefulSets, "orders-postgres"}, {res::kServices, "orders-postgres"}, {res::kServices, "orders-postgres-hl"},
+           {res::kConfigMaps, "orders-postgres-config"}, {res::kSecrets, "orders-postgres-superuser"},
+           {res::kSecrets, "orders-postgres-tls"}, {res::kNetworkPolicies, "orders-postgres"}}) {
+    Json o = get(kind, name);
+    ASSERT_FALSE(o.is_null()) << kind.kind << " " << name;
+    EXPECT_EQ(jsonString(o, {"metadata", "ownerReferences", "0", "uid"}), sdb.uid) << kind.kind << " " << name;
+  }
+
+  markReady("orders-postgres");
+  auto session = backend_->open(sdb);
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  EXPECT_EQ(session->endpoint.host, "orders-postgres.shop.svc");
+  EXPECT_EQ(session->endpoint.port, 5432);
+  EXPECT_EQ(session->endpoint.database, "shop_orders");
+  const std::string clusterIp = jsonString(get(res::kServices, "orders-postgres"), {"spec", "clusterIP"});
+  EXPECT_EQ(lastConnection_.host, clusterIp);
+  EXPECT_EQ(lastConnection_.username, "postgres");
+  EXPECT_EQ(lastConnection_.password, specs::secretData(get(res::kSecrets, "orders-postgres-superuser"))["password"]);
+  EXPECT_EQ(reloads_, 1);  // the served certificate was checked once
+  auto binding = session->bindingData("app", "pw");
+  EXPECT_EQ(binding["host"], "orders-postgres.shop.svc");
+  EXPECT_EQ(binding["sslmode"], "verify-full");
+  EXPECT_EQ(binding["ca.crt"], specs::secretData(get(res::kSecrets, "orders-postgres-tls"))["ca.crt"]);
+  // The certificate names the Service and the clusterIP, and chains to the operator's CA.
+  const std::string crt = specs::secretData(get(res::kSecrets, "orders-postgres-tls"))["tls.crt"];
+  auto sans = pki::subjectAltNames(crt);
+  ASSERT_TRUE(sans.ok());
+  EXPECT_NE(std::find(sans->begin(), sans->end(), clusterIp), sans->end());
+  EXPECT_NE(std::find(sans->begin(), sans->end(), "orders-postgres.shop.svc"), sans->end());
+  EXPECT_TRUE(pki::issuedBy(crt, ca_->get()->certificatePem));
+
+  const std::string before = rv();
+  auto again = backend_->open(sdb);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->changes.empty());
+  EXPECT_EQ(rv(), before) << "a steady state wrote to the API";
+  EXPECT_EQ(reloads_, 1);
+}
+
+TEST_F(DedicatedTest, DayTwoRefusalsNameTheField) {
+  Json obj = sdbObject("orders", "orders");
+  ASSERT_FALSE(backend_->open(parsed(obj)).ok());  // builds the instance
+  markReady("orders-postgres");
+  ASSERT_TRUE(backend_->open(parsed(obj)).ok());
+
+  Json major = obj;
+  major["spec"]["version"] = "16";
+  auto m = backend_->open(parsed(major));
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().reason, "MajorVersionChange");
+  EXPECT_TRUE(m.error().stalled);
+  EXPECT_NE(m.error().message.find("spec.version"), std::string::npos);
+
+  Json shrink = obj;
+  shrink["spec"]["storage"]["size"] = "512Mi";
+  auto s = backend_->open(parsed(shrink));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().reason, "StorageShrinkNotSupported");
+  EXPECT_NE(s.error().message.find("spec.storage.size"), std::string::npos);
+
+  // A claim whose StorageClass does not allow expansion: refused, nothing deleted.
+  Json sc = {{"apiVersion", "storage.k8s.io/v1"}, {"kind", "StorageClass"}, {"metadata", {{"name", "fixed"}}},
+             {"provisioner", "example.com/fixed"}, {"allowVolumeExpansion", false}};
+  ASSERT_TRUE(client_->create(res::kStorageClasses, "", sc).ok());
+  Json pvc = {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"},
+              {"metadata", {{"name", "data-orders-postgres-0"}, {"namespace", "shop"}}},
+              {"spec", {{"accessModes", {"ReadWriteOnce"}}, {"storageClassName", "fixed"},
+                        {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+  ASSERT_TRUE(client_->create(res::kPersistentVolumeClaims, "shop", pvc).ok());
+  Json grow = obj;
+  grow["spec"]["storage"]["size"] = "2Gi";
+  auto g = backend_->open(parsed(grow));
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().reason, "StorageExpansionNotSupported") << g.error().message;
+  EXPECT_FALSE(get(res::kStatefulSets, "orders-postgres").is_null());
+}
+
+TEST_F(DedicatedTest, AccessThatReachesAnotherServiceIsRefused) {
+  sdbObject("billing", "billing");
+  Json wide = sdbObject("orders", "orders", {{"access", {{"podSelector", Json::object()}}}});
+  auto p = backend_->check(parsed(wide));
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->reason, "AccessConflict");
+  EXPECT_NE(p->message.find("billing"), std::string::npos) << p->message;
+  Json narrow = sdbObject("orders2", "orders");
+  EXPECT_FALSE(backend_->check(parsed(narrow)).has_value());
+}
+
+TEST_F(DedicatedTest, RetainKeepsTheSuperuserSecretAndDeleteRemovesTheClaim) {
+  Json obj = sdbObject("orders", "orders");
+  ASSERT_FALSE(backend_->open(parsed(obj)).ok());
+  auto kept = backend_->retain(parsed(obj));
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_FALSE(get(res::kSecrets, "orders-postgres-superuser")["metadata"].contains("ownerReferences"));
+  // A new ServiceDatabase of the same name adopts the retained Secret, with the same password.
+  const std::string password = specs::secretData(get(res::kSecrets, "orders-postgres-superuser"))["password"];
+  ASSERT_TRUE(client_->remove(res::kServiceDatabases, "shop", "orders", {}).ok());
+  Json again = sdbObject("orders", "orders");
+  ASSERT_FALSE(backend_->open(parsed(again)).ok());
+  Json secret = get(res::kSecrets, "orders-postgres-superuser");
+  EXPECT_EQ(specs::secretData(secret)["password"], password);
+  EXPECT_EQ(jsonString(secret, {"metadata", "ownerReferences", "0", "uid"}), parsed(again).uid);
+
+  Json pvc = {{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"},
+              {"metadata", {{"name", "data-orders-postgres-0"}, {"namespace", "shop"}}},
+              {"spec", {{"accessModes", {"ReadWriteOnce"}}, {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+  ASSERT_TRUE(client_->create(res::kPersistentVolumeClaims, "shop", pvc).ok());
+  auto removed = backend_->removeInstance(parsed(again));
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(get(res::kPersistentVolumeClaims, "data-orders-postgres-0").is_null());
+}
+
+TEST_F(DedicatedTest, DisabledTlsAndBadVersionsAreRefusedBeforeAnythingIsCreated) {
+  Json obj = sdbObject("orders", "orders", {{"version", "banana"}});
+  auto p = backend_->check(parsed(obj));
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->reason, "InvalidSpec");
+  EXPECT_NE(p->message.find("spec.version"), std::string::npos) << p->message;
+  EXPECT_TRUE(get(res::kSecrets, "orders-postgres-superuser").is_null());
+}
+
+}  // namespace
+}  // namespace sdb::controllers::servicedatabase
