@@ -1,6 +1,8 @@
 // A dedicated PostgreSQL instance (spec.engine: postgres, spec.mode: dedicated), pure: its
 // ConfigMap and StatefulSet, on top of the engine-neutral pieces of instance.h (names, Services,
-// Secrets, resources, security contexts). Golden files: tests/unit/specs/golden/postgres_*.json.
+// Secrets, resources, security contexts). Tests: golden files tests/unit/specs/golden/postgres_*.json;
+// specs_pod_security_test (the local cluster's restricted admission and StatefulSet controller);
+// specs_postgres_config_integration_test (the two files on a real PostgreSQL 15, laid out as in the pod).
 //
 // The pod runs the official Debian-based image `<imageRepository>:<spec.version>` as its postgres
 // user (uid/gid 999) under Pod Security "restricted", with a read-only root filesystem:
@@ -8,9 +10,9 @@
 //   it empty and mode 0700 whatever the volume's root holds) on first start, then runs
 //   `postgres -c config_file=/etc/postgresql/postgresql.conf`; the configuration and pg_hba.conf
 //   come from the ConfigMap, never from files in $PGDATA;
-// - the superuser is kPostgresSuperuser ("postgres", from the superuser Secret): pg_hba.conf admits
-//   the local socket by `peer`, which matches a role to the OS user, and the entrypoint's own
-//   initialisation connects through that socket as POSTGRES_USER;
+// - the superuser Secret's username MUST be kPostgresSuperuser ("postgres"): pg_hba.conf admits
+//   the local socket by `peer`, which matches a role to the OS user of the same name, and the
+//   entrypoint's own initialisation connects through that socket as POSTGRES_USER;
 // - POSTGRES_INITDB_ARGS makes initdb store the superuser's password as SCRAM on every supported
 //   major (12 and 13 would otherwise store md5, which the scram-sha-256 hba lines refuse) and makes
 //   the unused pg_hba.conf it writes into $PGDATA peer/scram instead of trust;
@@ -19,7 +21,8 @@
 //   (every plain-text host line of pg_hba.conf is `reject`);
 // - writable paths are the PVC, and emptyDirs at /var/run/postgresql (socket, lock), /tmp and
 //   /dev/shm (dynamic shared memory; Memory medium, counted against the memory limit).
-// NOT verified against a running postgres image in our CI (no container runtime).
+// NOT verified against a running postgres image in our CI (no container runtime): the
+// entrypoint's behaviour above is read from docker-library/postgres, not run.
 //
 // PodDisruptionBudget: none. With one replica, minAvailable 1 (or maxUnavailable 0) would block
 // every voluntary eviction, so no node could ever be drained without deleting the budget by hand;
