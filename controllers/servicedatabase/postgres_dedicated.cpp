@@ -6,7 +6,6 @@
 
 #include <thread>
 
-#include "operator/core/hash.h"
 #include "operator/engines/postgres/names.h"
 #include "operator/engines/postgres/postgres_engine.h"
 #include "operator/specs/credentials_secret.h"
@@ -52,16 +51,16 @@ Result<std::string> presentedPostgresSerial(const InstanceConnection& conn, int 
 InstanceEngine postgresInstanceEngine(specs::PostgresInstanceOptions options, int timeout) {
   InstanceEngine e;
   e.describe = "postgres (dedicated)";
-  e.portName = "postgres";
-  e.port = 5432;
-  e.superuser = "postgres";
+  e.portName = specs::kPostgresPortName;
+  e.port = specs::kPostgresPort;
+  e.superuser = specs::kPostgresSuperuser;
   e.slots = {specs::kSlotApp, specs::kSlotMigration};
   e.bindingType = specs::kBindingTypePostgres;
   e.major = [](const std::string& version) { return specs::postgresMajor(version); };
   e.workload = [options](const specs::ServiceDatabase& sdb) -> Result<std::vector<Json>> {
     auto cm = specs::postgresConfigMap(sdb, options);
     if (!cm.ok()) return cm.error();
-    auto sts = specs::postgresStatefulSet(sdb, options, sha256Hex(dumpJson((*cm)["data"])));
+    auto sts = specs::postgresStatefulSet(sdb, options, specs::configMapHash(*cm));
     if (!sts.ok()) return sts.error();
     return std::vector<Json>{std::move(*cm), std::move(*sts)};
   };
