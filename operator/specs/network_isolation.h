@@ -37,6 +37,7 @@ namespace sdb::specs {
 
 inline constexpr const char* kLabelNamespaceName = "kubernetes.io/metadata.name";
 
+// Every function taking this needs `sdb` set; it is borrowed for the call only.
 struct InstanceNetworkInput {
   const ServiceDatabase* sdb = nullptr;
   std::string policyName;                // metadata.name of the NetworkPolicy (the caller names it)
