@@ -33,6 +33,10 @@ bool covers(const Json& live, const Json& desired) {
   return live == desired;
 }
 
+runtime::ObjectPtr cached(const ObjectReader* reader, const std::string& ns, const std::string& name) {
+  return reader ? reader->get(ns, name) : nullptr;
+}
+
 std::string kindName(const Json& obj) { return jsonString(obj, {"kind"}) + " \"" + jsonString(obj, {"metadata", "name"}) + "\""; }
 
 Problem apiProblem(const std::string& doing, const kube::ApiError& e) {
@@ -147,12 +151,9 @@ PResult<std::string> DedicatedBackend::superuserPassword(Step& step) {
   return *password;
 }
 
-PResult<Json> DedicatedBackend::apply(Step& step, const kube::ResourceRef& kind, const ObjectReader* cache,
-                                      const Json& desired) {
+PResult<Json> DedicatedBackend::apply(Step& step, const kube::ResourceRef& kind, const Json* live, const Json& desired) {
   const std::string name = jsonString(desired, {"metadata", "name"});
-  if (cache) {
-    if (auto live = cache->get(step.sdb.ns, name); live && covers(*live, desired)) return *live;
-  }
+  if (live && covers(*live, desired)) return *live;
   kube::PatchOptions opts;
   opts.fieldManager = options_.fieldManager;
   opts.force = true;
@@ -266,7 +267,7 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
 
   auto workload = engine_.workload(sdb);
   if (!workload.ok()) return Problem{"InvalidSpec", workload.error().message, true, false};
-  runtime::ObjectPtr liveSts = readers_.statefulSets ? readers_.statefulSets->get(sdb.ns, step.names.base) : nullptr;
+  runtime::ObjectPtr liveSts = cached(readers_.statefulSets, sdb.ns, step.names.base);
   if (liveSts) {
     const std::string liveMajor = specs::annotation(*liveSts, kMajorAnnotation);
     if (!liveMajor.empty() && liveMajor != std::to_string(major)) {
@@ -285,10 +286,10 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
   auto password = superuserPassword(step);
   if (!password.ok()) return step.fail(password.error());
 
-  auto headless = apply(step, res::kServices, readers_.services,
+  auto headless = apply(step, res::kServices, cached(readers_.services, sdb.ns, step.names.headlessService).get(),
                         specs::headlessService(sdb, step.names, engine_.portName, engine_.port));
   if (!headless.ok()) return step.fail(headless.error());
-  auto service = apply(step, res::kServices, readers_.services,
+  auto service = apply(step, res::kServices, cached(readers_.services, sdb.ns, step.names.service).get(),
                        specs::clusterIpService(sdb, step.names, engine_.portName, engine_.port));
   if (!service.ok()) return step.fail(service.error());
   const std::string clusterIp = jsonString(*service, {"spec", "clusterIP"});
@@ -312,7 +313,12 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
   net.operatorNamespace = options_.operatorNamespace;
   net.operatorCidrs = options_.operatorCidrs;
   net.ownerReference = specs::ownerReference(sdb);
-  auto policy = apply(step, res::kNetworkPolicies, nullptr, specs::instanceNetworkPolicy(net));
+  std::vector<Json> policies = readers_.networkPolicies ? readers_.networkPolicies(sdb.ns) : std::vector<Json>{};
+  const Json* livePolicy = nullptr;
+  for (const auto& p : policies) {
+    if (jsonString(p, {"metadata", "name"}) == step.names.networkPolicy) livePolicy = &p;
+  }
+  auto policy = apply(step, res::kNetworkPolicies, livePolicy, specs::instanceNetworkPolicy(net));
   if (!policy.ok()) return step.fail(policy.error());
 
   for (Json obj : *workload) {
@@ -328,11 +334,11 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
                             false, true, options_.pollInterval});
         }
       }
-      auto r = apply(step, res::kStatefulSets, readers_.statefulSets, obj);
+      auto r = apply(step, res::kStatefulSets, liveSts.get(), obj);
       if (!r.ok()) return step.fail(r.error());
       liveSts = std::make_shared<const Json>(std::move(*r));
     } else if (kind == "ConfigMap") {
-      auto r = apply(step, res::kConfigMaps, readers_.configMaps, obj);
+      auto r = apply(step, res::kConfigMaps, cached(readers_.configMaps, sdb.ns, jsonString(obj, {"metadata", "name"})).get(), obj);
       if (!r.ok()) return step.fail(r.error());
     } else {
       return Problem{"OperatorError", "the workload builder returned an unexpected " + kindName(obj), true, false};
@@ -340,7 +346,6 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
   }
 
   // NetworkIsolated over every policy of the namespace (ours as just applied).
-  std::vector<Json> policies = readers_.networkPolicies ? readers_.networkPolicies(sdb.ns) : std::vector<Json>{};
   std::erase_if(policies, [&](const Json& p) { return jsonString(p, {"metadata", "name"}) == step.names.networkPolicy; });
   policies.push_back(*policy);
   auto verdict = specs::evaluateIsolation(net, specs::standardLabels(sdb, specs::Component::kInstance), policies);

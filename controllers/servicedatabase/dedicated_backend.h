@@ -114,7 +114,8 @@ class DedicatedBackend final : public Backend {
  private:
   struct Step;  // one open()'s working state (dedicated_backend.cpp)
   PResult<std::string> superuserPassword(Step& step);
-  PResult<Json> apply(Step& step, const kube::ResourceRef& kind, const ObjectReader* cache, const Json& desired);
+  // Server-side apply of `desired` unless `live` already has every field it sets.
+  PResult<Json> apply(Step& step, const kube::ResourceRef& kind, const Json* live, const Json& desired);
   PResult<bool> expandStorage(Step& step, const Json& liveStatefulSet, const Json& desiredStatefulSet);
   std::optional<Problem> notReady(Step& step, const Json* statefulSet);
 

@@ -180,6 +180,7 @@ Result<ServiceDatabase> parseServiceDatabase(const Json& obj) {
   if (const Json* ps = jsonAt(*spec, {"access", "podSelector"}); ps && !ps->is_null()) {
     if (!ps->is_object()) return fieldError("spec.access.podSelector", "must be a label selector");
     s.accessPodSelector = *ps;
+    s.accessPodSelectorSet = true;
   }
   if (const Json* nss = jsonAt(*spec, {"access", "namespaces"}); nss && !nss->is_null()) {
     if (!nss->is_array()) return fieldError("spec.access.namespaces", "must be a list of namespace names");
@@ -194,7 +195,7 @@ Result<ServiceDatabase> parseServiceDatabase(const Json& obj) {
 }
 
 Json effectiveAccessPodSelector(const ServiceDatabase& sdb) {
-  if (!sdb.accessPodSelector.empty()) return sdb.accessPodSelector;
+  if (sdb.accessPodSelectorSet) return sdb.accessPodSelector;
   return Json{{"matchLabels", {{"app.kubernetes.io/name", sdb.service}}}};
 }
 

@@ -47,9 +47,10 @@ struct ServiceDatabase {
   std::string storageSize = "1Gi";    // a Kubernetes quantity, as written
   std::string storageClassName;       // "" = the cluster's default class
   Json resources = Json::object();    // spec.resources as written: {requests: {...}, limits: {...}}
-  // spec.access: which pods may connect. Empty podSelector = the default
+  // spec.access: which pods may connect. An absent podSelector = the default
   // {matchLabels: {app.kubernetes.io/name: <service>}}; empty namespaces = the object's own.
   Json accessPodSelector = Json::object();
+  bool accessPodSelectorSet = false;  // present, even as {} (which selects every pod)
   std::vector<std::string> accessNamespaces;
   Json migrations;                    // spec.migrations as written (null when absent)
   std::string backupPolicyName;       // spec.backupPolicyRef.name
