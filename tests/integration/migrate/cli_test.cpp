@@ -159,7 +159,8 @@ TEST_F(MigrateCliIT, AppliesAMountedConfigMapAndEndsStdoutWithTheSummary) {
 
 TEST_F(MigrateCliIT, TwoProcessesAtOnceApplyEachVersionExactlyOnce) {
   auto slow = kThreeMigrations;
-  slow[0].second += "SELECT pg_sleep(0.5);\n";
+  // Long enough for the second process to start and find the lock taken, even on a loaded machine.
+  slow[0].second += "SELECT pg_sleep(1.5);\n";
   mount(slow);
   std::vector<std::string> args = {"--dir", mount_.string(), "--owner-role", names_.ownerRole};
   CliProcess a(args, urlEnv(), work_, "a"), b(args, pgEnv(), work_, "b");
