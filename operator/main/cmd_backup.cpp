@@ -382,14 +382,16 @@ int runRestoreCommand(const std::vector<std::string>& args) {
     if (!appRole.empty()) {
       // Before pg_restore: it creates every object as --owner (--role), so these default privileges
       // give the app its DML on each of them, in the same shape as the engine's grants
-      // (docs/engines/postgres.md, "Roles and privileges").
+      // (docs/engines/postgres.md, "Roles and privileges"). They are database-wide, so they also
+      // cover the schemas the dump creates besides public (migrations make such schemas).
       Status granted = execSql(
           into,
           "REVOKE ALL ON DATABASE %I FROM PUBLIC; GRANT CONNECT ON DATABASE %I TO %I; "
           "REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO %I; "
-          "ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I; "
-          "ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO %I",
-          {into, into, appRole, appRole, owner, appRole, owner, appRole});
+          "ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I; "
+          "ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT USAGE, SELECT ON SEQUENCES TO %I; "
+          "ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT USAGE ON SCHEMAS TO %I",
+          {into, into, appRole, appRole, owner, appRole, owner, appRole, owner, appRole});
       if (!granted.ok()) {
         (void)execSql(maintenanceDb, "DROP DATABASE IF EXISTS %I", {into});
         std::cerr << "servicedb-operator restore: --app-role: granting " << appRole << " on " << into << ": "

@@ -21,5 +21,6 @@ const std::vector<Command>& commands();
 int runManager(const std::vector<std::string>& args);         // cmd_run.cpp
 int runBackupCommand(const std::vector<std::string>& args);   // cmd_backup.cpp
 int runRestoreCommand(const std::vector<std::string>& args);  // cmd_backup.cpp
+int runMigrateCommand(const std::vector<std::string>& args);  // cmd_migrate.cpp
 
 }  // namespace sdb::cli

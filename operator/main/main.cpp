@@ -1,6 +1,6 @@
 // servicedb-operator: one binary, several roles (ARCHITECTURE.md §1).
 //   run      the controller manager
-//   backup / restore / migrate   what Jobs execute (added by their issues)
+//   backup / restore / migrate   what Jobs execute
 // Exit codes: 0 success, 1 runtime failure, 2 usage error.
 #include <cstdio>
 #include <iostream>

@@ -1,5 +1,7 @@
 #include "operator/engines/postgres/connection.h"
 
+#include <cstdlib>
+
 namespace sdb::engines::postgres {
 namespace {
 
@@ -46,6 +48,73 @@ Result<PgConnection> PgConnection::open(const ConnectionOptions& o) {
     return classify("connecting to " + o.host + ":" + port + "/" + o.dbname + " as " + o.user, m, true);
   }
   return PgConnection(c);
+}
+
+Result<PgConnection> PgConnection::openConninfo(const std::string& conninfo, const std::string& applicationName) {
+  if (!conninfo.empty()) {
+    char* parseError = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parseError);
+    if (parsed == nullptr) {
+      if (parseError) PQfreemem(parseError);  // may quote the password: withheld
+      return invalidArgument("the connection string is not valid (libpq's message is withheld: it may quote a password)");
+    }
+    PQconninfoFree(parsed);
+  }
+  // dbname with expand_dbname=1 takes a whole connection string or URI; an empty value leaves every
+  // setting to the PG* variables. fallback_application_name yields to one set by the caller.
+  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), applicationName.c_str(), nullptr};
+  PGconn* c = PQconnectdbParams(keys, values, 1);
+  if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
+    std::string m = lastError(c);
+    std::string where = c ? PgConnection(c).describe() : "PostgreSQL";  // PgConnection frees c
+    return classify("connecting to " + where, m, true);
+  }
+  return PgConnection(c);
+}
+
+std::string PgConnection::describe() const {
+  auto text = [](const char* s) { return std::string(s ? s : ""); };
+  PGconn* c = conn_.get();
+  return text(PQuser(c)) + "@" + text(PQhost(c)) + ":" + text(PQport(c)) + "/" + text(PQdb(c));
+}
+
+Result<void, SqlDiagnostics> PgConnection::run(const std::string& sql) {
+  PGconn* c = conn_.get();
+  PGresult* r = PQexec(c, sql.c_str());
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+    PQclear(r);
+    return {};
+  }
+  std::optional<SqlDiagnostics> copyRefused;
+  if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT) {
+    PQclear(r);
+    r = nullptr;
+    if (st == PGRES_COPY_IN) {
+      PQputCopyEnd(c, "COPY FROM STDIN is not supported: there is no data stream");
+    } else {
+      char* buf = nullptr;
+      while (PQgetCopyData(c, &buf, 0) > 0) PQfreemem(buf);
+      copyRefused = SqlDiagnostics{"", "COPY TO STDOUT is not supported: there is no data stream", "", "", "", 0};
+    }
+    // The rest of the query string runs on; keep the first failure it reports.
+    while (PGresult* next = PQgetResult(c)) {
+      if (r == nullptr && PQresultStatus(next) == PGRES_FATAL_ERROR) r = next;
+      else PQclear(next);
+    }
+    if (r == nullptr) return copyRefused ? *copyRefused : SqlDiagnostics{"", lastError(c), "", "", "", 0};
+  }
+  auto field = [r](int code) {
+    const char* v = r ? PQresultErrorField(r, code) : nullptr;
+    return std::string(v ? v : "");
+  };
+  SqlDiagnostics d{field(PG_DIAG_SQLSTATE), field(PG_DIAG_MESSAGE_PRIMARY), field(PG_DIAG_MESSAGE_DETAIL),
+                   field(PG_DIAG_MESSAGE_HINT), field(PG_DIAG_CONTEXT), 0};
+  if (std::string pos = field(PG_DIAG_STATEMENT_POSITION); !pos.empty()) d.position = std::atoi(pos.c_str());
+  if (d.message.empty()) d.message = lastError(c);
+  PQclear(r);
+  return d;
 }
 
 Status PgConnection::exec(const std::string& sql, const std::string& what) {

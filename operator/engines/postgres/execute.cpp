@@ -70,10 +70,11 @@ Result<std::string> sqlFor(PgConnection& c, const Action& a) {
       return "BEGIN; GRANT USAGE ON SCHEMA public TO " + role +
              "; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role +
              "; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + role +
-             "; ALTER DEFAULT PRIVILEGES FOR ROLE " + *ownerQ +
-             " IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role +
-             "; ALTER DEFAULT PRIVILEGES FOR ROLE " + *ownerQ + " IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " +
-             role + "; COMMIT";
+             // Database-wide (no IN SCHEMA): they also cover schemas that migrations create later,
+             // and ON SCHEMAS exists only in this form.
+             "; ALTER DEFAULT PRIVILEGES FOR ROLE " + *ownerQ + " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " +
+             role + "; ALTER DEFAULT PRIVILEGES FOR ROLE " + *ownerQ + " GRANT USAGE, SELECT ON SEQUENCES TO " + role +
+             "; ALTER DEFAULT PRIVILEGES FOR ROLE " + *ownerQ + " GRANT USAGE ON SCHEMAS TO " + role + "; COMMIT";
     }
     case ActionKind::kDropDatabase: return "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)";
     case ActionKind::kDropOwned:

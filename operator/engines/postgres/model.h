@@ -60,8 +60,11 @@ struct ObservedSchema {
   bool appHasUsage = false;
   bool appMissingTableGrants = false;     // some table in public lacks app DML
   bool appMissingSequenceGrants = false;  // some sequence lacks app USAGE/SELECT
-  bool defaultTablePrivileges = false;    // FOR ROLE owner ... TO app present
+  // Database-wide `ALTER DEFAULT PRIVILEGES FOR ROLE owner ... TO app` (no IN SCHEMA), so they also
+  // cover schemas that migrations create.
+  bool defaultTablePrivileges = false;
   bool defaultSequencePrivileges = false;
+  bool defaultSchemaPrivileges = false;  // USAGE ON SCHEMAS
 };
 
 struct ObservedDatabase {

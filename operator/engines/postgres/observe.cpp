@@ -35,6 +35,9 @@ constexpr const char* kDatabaseSql =
     "FROM pg_database d WHERE d.datname = $1";
 
 // $1 owner, $2 migration, $3 app. Only tables of our roles count: others are not ours to grant.
+// Default privileges count only in their database-wide form (defaclnamespace = 0), the one that
+// covers schemas created after provisioning; a database provisioned with the older
+// `IN SCHEMA public` form gets them added by the next reconcile.
 constexpr const char* kSchemaSql =
     "WITH r AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = $1) AS owner, "
     "                  (SELECT oid FROM pg_roles WHERE rolname = $2) AS migration, "
@@ -50,11 +53,14 @@ constexpr const char* kSchemaSql =
     "  AND c.relowner IN (r.owner, r.migration) AND NOT (has_sequence_privilege(r.app, c.oid, 'USAGE') "
     "  AND has_sequence_privilege(r.app, c.oid, 'SELECT'))), "
     "(SELECT count(DISTINCT a.privilege_type) FROM pg_default_acl d, aclexplode(d.defaclacl) a "
-    "  WHERE d.defaclrole = r.owner AND d.defaclnamespace = n.oid AND d.defaclobjtype = 'r' "
+    "  WHERE d.defaclrole = r.owner AND d.defaclnamespace = 0 AND d.defaclobjtype = 'r' "
     "  AND a.grantee = r.app AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')) = 4, "
     "(SELECT count(DISTINCT a.privilege_type) FROM pg_default_acl d, aclexplode(d.defaclacl) a "
-    "  WHERE d.defaclrole = r.owner AND d.defaclnamespace = n.oid AND d.defaclobjtype = 'S' "
-    "  AND a.grantee = r.app AND a.privilege_type IN ('USAGE', 'SELECT')) = 2 "
+    "  WHERE d.defaclrole = r.owner AND d.defaclnamespace = 0 AND d.defaclobjtype = 'S' "
+    "  AND a.grantee = r.app AND a.privilege_type IN ('USAGE', 'SELECT')) = 2, "
+    "EXISTS (SELECT 1 FROM pg_default_acl d, aclexplode(d.defaclacl) a "
+    "  WHERE d.defaclrole = r.owner AND d.defaclnamespace = 0 AND d.defaclobjtype = 'n' "
+    "  AND a.grantee = r.app AND a.privilege_type = 'USAGE') "
     "FROM pg_namespace n, r WHERE n.nspname = 'public' AND r.app IS NOT NULL";
 
 Result<std::optional<ObservedRole>> readRole(PgConnection& c, const std::string& name) {
@@ -123,7 +129,7 @@ Result<Observed> observe(const ConnectionOptions& admin, const Desired& d, PgCon
       if (!rows->empty()) {
         const Row& s = rows->front();
         db.schema = ObservedSchema{s[0].value_or(""), truthy(s[1]), truthy(s[2]), truthy(s[3]),
-                                   truthy(s[4]), truthy(s[5]), truthy(s[6])};
+                                   truthy(s[4]), truthy(s[5]), truthy(s[6]), truthy(s[7])};
       }
     }
   }

@@ -121,7 +121,7 @@ Plan plan(const Desired& d, const Observed& o) {
   if (s == nullptr || s->owner != d.owner.name || s->publicCanCreate)
     dbAction(ActionKind::kSecureSchema, d.owner.name);
   if (s == nullptr || !s->appHasUsage || s->appMissingTableGrants || s->appMissingSequenceGrants ||
-      !s->defaultTablePrivileges || !s->defaultSequencePrivileges)
+      !s->defaultTablePrivileges || !s->defaultSequencePrivileges || !s->defaultSchemaPrivileges)
     dbAction(ActionKind::kGrantAppDml, d.app.name);
   return p;
 }

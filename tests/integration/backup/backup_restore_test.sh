@@ -30,6 +30,9 @@ CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, custome
 INSERT INTO customers (name, note) SELECT 'c' || g, repeat(md5(g::text), 4) FROM generate_series(1, 20000) g;
 INSERT INTO orders (customer, total, placed) SELECT 1 + g % 20000, g / 7.0, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 60000) g;
 CREATE INDEX orders_customer ON orders (customer);
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, amount_cents bigint NOT NULL);
+INSERT INTO billing.invoices (amount_cents) SELECT g FROM generate_series(1, 10) g;
 SQL
 fingerprint() {
   psql -tA -d "$1" -c "SELECT (SELECT count(*) || ':' || md5(string_agg(c::text, ',' ORDER BY id)) FROM customers c) || '|' ||
@@ -76,13 +79,16 @@ as_app shop_app "INSERT INTO orders (customer, total, placed) VALUES ($added, 9.
 as_app shop_app "UPDATE orders SET total = 10 WHERE customer = $added" || fail "the app login cannot update"
 as_app shop_app "DELETE FROM orders WHERE customer = $added" || fail "the app login cannot delete"
 [ "$(as_app shop_app "SELECT name FROM customers WHERE id = $added")" = "added by the app" ] || fail "the app's row is not there"
+as_app shop_app "INSERT INTO billing.invoices (amount_cents) VALUES (11)" >/dev/null || fail "the app login cannot insert into a restored schema other than public"
+[ "$(as_app shop_app "SELECT count(*) FROM billing.invoices")" = 11 ] || fail "the app login cannot read a restored schema other than public"
+if as_app shop_app "CREATE TABLE billing.app_made (x int)" 2>/dev/null; then fail "the app login could create a table in billing"; fi
 [ "$(psql -tA -d shop_app -c "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'")" = shop_orders_owner ] \
   || fail "restored tables are not owned by the owner role"
 if as_app shop_app "CREATE TABLE app_made (x int)" 2>"$T/err5"; then fail "the app login could create a table"; fi
 grep -q "permission denied for schema public" "$T/err5" || fail "unexpected error for CREATE as the app: $(cat "$T/err5")"
 if psql -X -tA -U shop_other_app -d shop_app -c "SELECT 1" >/dev/null 2>"$T/err6"; then fail "another tenant's login could connect"; fi
 grep -q "permission denied for database" "$T/err6" || fail "unexpected error for another login: $(cat "$T/err6")"
-ok "after restore --owner --app-role the app login reads, inserts, updates and deletes; it cannot CREATE, and other logins cannot connect"
+ok "after restore --owner --app-role the app login reads, inserts, updates and deletes (also in a schema besides public); it cannot CREATE, and other logins cannot connect"
 "$OP" restore --target shop/orders --destination "dir:$T/dest" --keys-dir "$T/keys" --backup-id b1 --into shop_noapp \
   --owner shop_orders_owner >/dev/null
 if as_app shop_noapp "SELECT count(*) FROM customers" >/dev/null 2>"$T/err7"; then fail "the app could read without --app-role (the test proves nothing)"; fi

@@ -66,6 +66,50 @@ TEST_F(PostgresEngineIT, AppIsDmlOnlyWhileMigrationCanCreate) {
   EXPECT_TRUE(again->empty()) << again->actions.front();
 }
 
+// Migrations create schemas of their own (CREATE SCHEMA billing). The default privileges must cover
+// them too: the app needs USAGE on such a schema and DML on its tables and sequences, and still no
+// CREATE there.
+TEST_F(PostgresEngineIT, AppCanUseTablesInASchemaTheMigrationLoginCreates) {
+  PostgresEngine engine(admin());
+  ASSERT_TRUE(engine.reconcile(input("sch", "svc", "u")).ok());
+  auto mig = login("sch_svc_migrator", "mig-pw", "sch_svc");
+  ASSERT_TRUE(mig.ok()) << mig.error().toString();
+  ASSERT_TRUE(mig->exec("CREATE SCHEMA billing; "
+                        "CREATE TABLE billing.invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text); "
+                        "CREATE TABLE billing.lines (id serial PRIMARY KEY, v text)",
+                        "create schema")
+                  .ok());
+  auto app = login("sch_svc_app", "app-pw", "sch_svc");
+  ASSERT_TRUE(app.ok()) << app.error().toString();
+  auto dml = app->exec("INSERT INTO billing.invoices (v) VALUES ('x'); INSERT INTO billing.lines (v) VALUES ('y'); "
+                       "UPDATE billing.invoices SET v = 'z'; SELECT * FROM billing.lines; DELETE FROM billing.lines",
+                       "app dml");
+  EXPECT_TRUE(dml.ok()) << dml.error().toString();
+  auto create = app->exec("CREATE TABLE billing.evil (id int)", "app create");
+  ASSERT_FALSE(create.ok()) << "the app login created a table in a migration's schema";
+  EXPECT_NE(create.error().message.find("permission denied for schema billing"), std::string::npos)
+      << create.error().message;
+  EXPECT_FALSE(app->exec("ALTER TABLE billing.invoices ADD COLUMN z int", "app alter").ok());
+  auto again = engine.reconcile(input("sch", "svc", "u"));
+  ASSERT_TRUE(again.ok()) << again.error().toString();
+  EXPECT_TRUE(again->empty()) << again->actions.front();
+
+  // A database provisioned before the database-wide default privileges (only `IN SCHEMA public`)
+  // gets them from the next reconcile.
+  ASSERT_TRUE(server_->superuserExec("ALTER DEFAULT PRIVILEGES FOR ROLE sch_svc_owner REVOKE ALL ON SCHEMAS FROM sch_svc_app; "
+                                     "ALTER DEFAULT PRIVILEGES FOR ROLE sch_svc_owner REVOKE ALL ON TABLES FROM sch_svc_app; "
+                                     "ALTER DEFAULT PRIVILEGES FOR ROLE sch_svc_owner IN SCHEMA public "
+                                     "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO sch_svc_app",
+                                     "sch_svc")
+                  .ok());
+  auto upgraded = engine.reconcile(input("sch", "svc", "u"));
+  ASSERT_TRUE(upgraded.ok()) << upgraded.error().toString();
+  EXPECT_EQ(upgraded->actions, std::vector<std::string>{"grant DML in \"sch_svc\" to \"sch_svc_app\""});
+  expectConverged(admin(), input("sch", "svc", "u"));
+  ASSERT_TRUE(mig->exec("CREATE SCHEMA later; CREATE TABLE later.t (id int)", "create later").ok());
+  EXPECT_TRUE(app->exec("INSERT INTO later.t VALUES (1)", "app dml in a later schema").ok());
+}
+
 // PostgreSQL 15 no longer grants CREATE on schema public to PUBLIC, but servers initialised by 14
 // or older (and upgraded cloud servers) still do, and CREATE DATABASE copies template1's grant. The
 // engine must revoke it, or any role with CONNECT could create objects in the service's schema.

@@ -44,7 +44,7 @@ Observed steady(const Desired& d) {
   db.owner = d.owner.name;
   db.comment = markerFor(d.ownerKey, d.uid);
   db.connectGrantees = {d.owner.name, d.migration.name, d.app.name};
-  db.schema = ObservedSchema{d.owner.name, false, true, false, false, true, true};
+  db.schema = ObservedSchema{d.owner.name, false, true, false, false, true, true, true};
   o.database = db;
   return o;
 }
@@ -96,6 +96,9 @@ TEST(PostgresPlan, Table) {
        {K::kGrantAppDml}, {"a_orders_app"}},
       {"default privileges missing", [](const Desired&, Observed& o) { o.database->schema->defaultSequencePrivileges = false; },
        {K::kGrantAppDml}, {"a_orders_app"}},
+      {"provisioned before default USAGE on schemas", [](const Desired&, Observed& o) {
+         o.database->schema->defaultSchemaPrivileges = false;
+       }, {K::kGrantAppDml}, {"a_orders_app"}},
       {"crash after CREATE DATABASE: unmarked but owned by our owner", [](const Desired&, Observed& o) {
          o.database->comment.reset();
          o.database->schema.reset();
