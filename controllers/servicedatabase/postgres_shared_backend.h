@@ -6,14 +6,12 @@
 // that connection. The endpoint is the admin Secret's host and port, and the database the engine's
 // name for this ServiceDatabase (or spec.databaseName). Credential slots: "app" and "migration".
 //
-// Contract: thread-safe. The CA directory is created 0700 on first use and removed by the
-// destructor. `engineFactory` is injectable so unit tests can serve a FakeEngine and crash tests a
-// PostgresEngine with a fault hook.
+// Contract: thread-safe. CA files live in a private directory (ca_files.h). `engineFactory` is
+// injectable so unit tests can serve a FakeEngine and crash tests a PostgresEngine with a fault hook.
 #pragma once
 
-#include <mutex>
-
 #include "controllers/servicedatabase/backend.h"
+#include "controllers/servicedatabase/ca_files.h"
 #include "operator/engines/postgres/connection.h"
 #include "operator/kube/client.h"
 
@@ -31,7 +29,6 @@ struct PostgresSharedOptions {
 class PostgresSharedBackend final : public Backend {
  public:
   PostgresSharedBackend(kube::KubeClient& client, PostgresSharedOptions options);
-  ~PostgresSharedBackend() override;
 
   std::string describe() const override { return "postgres (shared)"; }
   std::vector<std::string> slots() const override { return {"app", "migration"}; }
@@ -39,13 +36,9 @@ class PostgresSharedBackend final : public Backend {
   PResult<Session> open(const specs::ServiceDatabase& sdb) override;
 
  private:
-  Result<std::string> caFile(const std::string& pem);
-
   kube::KubeClient& client_;
   PostgresSharedOptions options_;
-  std::mutex mu_;
-  std::string caDir_;
-  bool ownsCaDir_ = false;
+  CaFiles caFiles_;
 };
 
 }  // namespace sdb::controllers::servicedatabase
