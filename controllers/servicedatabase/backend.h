@@ -77,6 +77,10 @@ class Backend {
   // Spec checks of this engine and mode that need no I/O, run before anything is created (so a
   // refused spec leaves no finalizer and no Secret behind).
   virtual std::optional<Problem> check(const specs::ServiceDatabase&) const { return std::nullopt; }
+  // What status.endpoint.database holds for a spec with spec.databaseName set, so the controller
+  // can refuse a changed name. Engines that keep something else there (Redis: the key prefix built
+  // from the name) override it.
+  virtual std::string endpointDatabaseFor(const specs::ServiceDatabase& sdb) const { return sdb.databaseName; }
   virtual PResult<Session> open(const specs::ServiceDatabase& sdb) = 0;
 
   // Deletion (deletion.cpp). Retain: keep what must outlive the ServiceDatabase (dedicated: the

@@ -367,7 +367,7 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
   conn.password = *password;
   conn.caPem = tls->caPem;
   conn.serverName = step.names.service + "." + sdb.ns + ".svc";
-  auto caPath = caFiles_.path(tls->caPem);
+  auto caPath = caFiles_.pathFor(tls->caPem);
   if (!caPath.ok()) return step.fail({"OperatorError", caPath.error().message, false, true});
   conn.caFile = *caPath;
 

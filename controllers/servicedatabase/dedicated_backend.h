@@ -36,7 +36,7 @@
 #include "controllers/servicedatabase/ca_store.h"
 #include "controllers/servicedatabase/instance_tls.h"
 #include "controllers/servicedatabase/object_reader.h"
-#include "controllers/servicedatabase/pem_files.h"
+#include "controllers/servicedatabase/ca_files.h"
 #include "operator/core/clock.h"
 #include "operator/core/random.h"
 #include "operator/kube/client.h"
@@ -126,7 +126,7 @@ class DedicatedBackend final : public Backend {
   DedicatedOptions options_;
   Clock& clock_;
   Random& random_;
-  PemFiles caFiles_;
+  CaFiles caFiles_;
   std::mutex mu_;
   std::map<std::string, std::string> servedSerial_;  // uid -> serial the server was seen presenting
 };

@@ -34,7 +34,7 @@ std::optional<Problem> PostgresSharedBackend::check(const specs::ServiceDatabase
 PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) {
   auto secret = readAdminSecret(client_, sdb);
   if (!secret.ok()) return secret.error();
-  auto admin = parseAdminSecret(*secret, 5432, sdb.tlsEnabled);
+  auto admin = parseAdminSecret(*secret, postgresAdminKeys(), sdb.tlsEnabled);
   if (!admin.ok()) return admin.error();
 
   pg::ConnectionOptions conn;
@@ -43,10 +43,10 @@ PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) 
   conn.user = admin->username;
   conn.password = admin->password;
   conn.sslmode = admin->sslmode;
-  if (!admin->database.empty()) conn.dbname = admin->database;
+  if (!admin->option("database").empty()) conn.dbname = admin->option("database");
   conn.connectTimeoutSeconds = options_.connectTimeoutSeconds;
   if (!admin->caCert.empty()) {
-    auto path = caFiles_.path(admin->caCert);
+    auto path = caFiles_.pathFor(admin->caCert);
     if (!path.ok()) return Problem{"OperatorError", path.error().message, false, true};
     conn.sslrootcert = *path;
   }

@@ -6,14 +6,12 @@
 // that connection. The endpoint is the admin Secret's host and port, and the database the engine's
 // name for this ServiceDatabase (or spec.databaseName). Credential slots: "app" and "migration".
 //
-// Contract: thread-safe. The CA directory is created 0700 on first use and removed by the
-// destructor. `engineFactory` is injectable so unit tests can serve a FakeEngine and crash tests a
-// PostgresEngine with a fault hook.
+// Contract: thread-safe. CA files live in a private directory (ca_files.h). `engineFactory` is
+// injectable so unit tests can serve a FakeEngine and crash tests a PostgresEngine with a fault hook.
 #pragma once
 
-
 #include "controllers/servicedatabase/backend.h"
-#include "controllers/servicedatabase/pem_files.h"
+#include "controllers/servicedatabase/ca_files.h"
 #include "operator/engines/postgres/connection.h"
 #include "operator/kube/client.h"
 
@@ -40,7 +38,7 @@ class PostgresSharedBackend final : public Backend {
  private:
   kube::KubeClient& client_;
   PostgresSharedOptions options_;
-  PemFiles caFiles_;
+  CaFiles caFiles_;
 };
 
 }  // namespace sdb::controllers::servicedatabase

@@ -63,9 +63,10 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
   if (sdb.hasMigrations) {
     return stall("NotImplemented", "spec.migrations: migrations are not implemented yet; remove the field to provision");
   }
-  if (!sdb.databaseName.empty() && !sdb.statusDatabase.empty() && sdb.databaseName != sdb.statusDatabase) {
+  if (!sdb.databaseName.empty() && !sdb.statusDatabase.empty() &&
+      backend->endpointDatabaseFor(sdb) != sdb.statusDatabase) {
     return stall("DatabaseNameChanged", "spec.databaseName: the database is \"" + sdb.statusDatabase +
-                                            "\" and cannot become \"" + sdb.databaseName + "\"");
+                                            "\" and cannot become \"" + backend->endpointDatabaseFor(sdb) + "\"");
   }
   if (auto p = backend->check(sdb)) return finish(run, Outcome::fromProblem(*p), retryFor(*p));
   if (auto f = ensureFinalizer(run); !f.ok()) return finish(run, Outcome::fromProblem(f.error()), retryFor(f.error()));

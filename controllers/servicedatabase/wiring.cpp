@@ -13,6 +13,14 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   reg->backends = std::make_unique<BackendRegistry>();
   reg->backends->add("postgres", "shared",
                      std::make_unique<PostgresSharedBackend>(manager.client(), std::move(options.postgresShared)));
+  reg->backends->add("redis", "shared",
+                     std::make_unique<RedisSharedBackend>(manager.client(), std::move(options.redisShared)));
+  reg->backends->add("mongodb", "shared",
+                     std::make_unique<MongoSharedBackend>(manager.client(), std::move(options.mongoShared)));
+  reg->backends->add("redis", "shared",
+                     std::make_unique<RedisSharedBackend>(manager.client(), std::move(options.redisShared)));
+  reg->backends->add("mongodb", "shared",
+                     std::make_unique<MongoSharedBackend>(manager.client(), std::move(options.mongoShared)));
   if (!options.reconciler.events) options.reconciler.events = &manager.events();
   reg->reconciler = std::make_unique<ServiceDatabaseReconciler>(manager.client(), *reg->serviceDatabases,
                                                                 *reg->secrets, *reg->backends, options.reconciler);

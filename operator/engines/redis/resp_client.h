@@ -7,7 +7,9 @@
 // - TLS is the default and verifies the server fully: chain against `tls.caFile`, and the host name
 //   (or IP address) in `tls.serverName` (default: `host`), which is also sent as SNI. TLS 1.2 or
 //   newer. A client certificate is offered when given (servers with `tls-auth-clients yes`).
-// - Plain TCP needs `transport = kPlainTcpForTests`: it exists for tests and for nothing else.
+// - Plain TCP needs `transport = kPlainTcp`. It exists for tests, and for a shared server that
+//   offers no TLS at all when the ServiceDatabase says so (spec.tls.enabled false and the admin
+//   Secret's tls "false"); the operator never falls back to it on its own.
 // - Arguments are binary-safe (one RESP bulk string each); nothing is ever spliced into a command
 //   line, so no argument can become a second argument or command.
 // - After an I/O error or a timeout the client is broken and refuses further commands (the reply
@@ -26,7 +28,7 @@
 
 namespace sdb::engines::redis {
 
-enum class Transport { kTls, kPlainTcpForTests };
+enum class Transport { kTls, kPlainTcp };
 
 struct TlsOptions {
   std::string caFile;      // PEM bundle the server certificate must chain to (required)

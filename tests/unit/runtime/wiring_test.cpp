@@ -35,7 +35,7 @@ TEST(Wiring, ServiceDatabaseControllerAndPlaceholdersThenSigtermShutsDownGracefu
   apimachinery::InProcessKubeClient client(*store);
   ASSERT_TRUE(client.create(res::kNamespaces, "", nsObject("ops")).ok());
   ASSERT_TRUE(installServicedbCrds(client));
-  ASSERT_TRUE(client.create(res::kServiceDatabases, "ops", loadExample("servicedatabase-redis-shared.yaml")).ok());
+  ASSERT_TRUE(client.create(res::kServiceDatabases, "ops", loadExample("servicedatabase-redis-dedicated.yaml")).ok());
   ASSERT_TRUE(client.create(res::kBackupPolicies, "ops", loadExample("backuppolicy-pvc.yaml")).ok());
   cli::RunOptions o;
   o.operatorNamespace = "ops";
@@ -56,7 +56,7 @@ TEST(Wiring, ServiceDatabaseControllerAndPlaceholdersThenSigtermShutsDownGracefu
   };
   // The real ServiceDatabase controller says what is implemented; the placeholder says the kind is not.
   ASSERT_TRUE(eventually([&] { return !stalledMessage(res::kServiceDatabases).empty(); }));
-  EXPECT_NE(stalledMessage(res::kServiceDatabases).find("implemented: postgres (shared)"), std::string::npos)
+  EXPECT_NE(stalledMessage(res::kServiceDatabases).find("implemented: mongodb (shared), postgres (shared), redis (shared)"), std::string::npos)
       << stalledMessage(res::kServiceDatabases);
   ASSERT_TRUE(eventually([&] { return !stalledMessage(res::kBackupPolicies).empty(); }));
   EXPECT_NE(stalledMessage(res::kBackupPolicies).find("BackupPolicy controller is not implemented"), std::string::npos)

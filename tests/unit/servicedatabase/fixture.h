@@ -2,8 +2,9 @@
 //
 // The store is real: every write goes through its validation, versions and watches, and its global
 // resourceVersion counts API writes. The engine is engines::FakeEngine, reached through the real
-// PostgresSharedBackend (admin Secret read, parsed and turned into a Session) by an engine factory
-// that hands out views of one FakeEngine, the "server" shared by every ServiceDatabase.
+// shared backends (postgres, redis and mongodb: admin Secret read, parsed and turned into a
+// Session) by engine factories that hand out views of one FakeEngine, the "server" shared by every
+// ServiceDatabase, and record the admin connection they were given.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,7 +12,9 @@
 #include <atomic>
 #include <functional>
 
+#include "controllers/servicedatabase/mongo_shared_backend.h"
 #include "controllers/servicedatabase/postgres_shared_backend.h"
+#include "controllers/servicedatabase/redis_shared_backend.h"
 #include "controllers/servicedatabase/reconciler.h"
 #include "operator/core/base64.h"
 #include "operator/core/clock.h"
@@ -74,6 +77,18 @@ class ControllerTest : public ::testing::Test {
       return std::make_unique<FakeEngineView>(fake_);
     };
     backends_->add("postgres", "shared", std::make_unique<PostgresSharedBackend>(*client_, po));
+    RedisSharedOptions ro2;
+    ro2.engineFactory = [this](const engines::redis::EngineOptions& o) -> std::unique_ptr<engines::Engine> {
+      lastRedis_ = o;
+      return std::make_unique<FakeEngineView>(fake_);
+    };
+    backends_->add("redis", "shared", std::make_unique<RedisSharedBackend>(*client_, ro2));
+    MongoSharedOptions mo;
+    mo.engineFactory = [this](const engines::mongo::ConnectionOptions& o) -> std::unique_ptr<engines::Engine> {
+      lastMongo_ = o;
+      return std::make_unique<FakeEngineView>(fake_);
+    };
+    backends_->add("mongodb", "shared", std::make_unique<MongoSharedBackend>(*client_, mo));
     sdbReader_ = std::make_unique<LiveReader>(*inproc_, res::kServiceDatabases);
     secretReader_ = std::make_unique<LiveReader>(*inproc_, res::kSecrets);
     events_ = std::make_unique<runtime::EventRecorder>(*inproc_, runtime::EventRecorderOptions{}, clock_);
@@ -172,6 +187,8 @@ class ControllerTest : public ::testing::Test {
   engines::FakeEngine fake_;
   KillSwitch kill_;
   engines::postgres::ConnectionOptions lastAdmin_;
+  engines::redis::EngineOptions lastRedis_;
+  engines::mongo::ConnectionOptions lastMongo_;
   std::unique_ptr<BackendRegistry> backends_;
   std::unique_ptr<LiveReader> sdbReader_, secretReader_;
   std::unique_ptr<runtime::EventRecorder> events_;

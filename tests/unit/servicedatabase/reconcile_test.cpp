@@ -189,10 +189,15 @@ using ProblemTable = ProblemTableBase;
 TEST_F(ProblemTable, EachProblemIsAConditionWithAReasonNamingTheCause) {
   using K = ReconcileResult::Kind;
   const std::vector<ProblemCase> cases = {
-      {"redis shared", [](ProblemTableBase&, Json& s) { s["spec"]["engine"] = "redis"; }, "NotImplemented", true, K::kOk,
-       "spec.engine \"redis\" with spec.mode \"shared\" is not implemented yet"},
-      {"mongodb shared", [](ProblemTableBase&, Json& s) { s["spec"]["engine"] = "mongodb"; }, "NotImplemented", true,
-       K::kOk, "mongodb"},
+      {"redis dedicated",
+       [](ProblemTableBase&, Json& s) {
+         s["spec"]["engine"] = "redis";
+         s["spec"]["mode"] = "dedicated";
+         s["spec"].erase("sharedServer");
+       },
+       "NotImplemented", true, K::kOk,
+       "spec.engine \"redis\" with spec.mode \"dedicated\" is not implemented yet in this version of "
+       "servicedb-operator (implemented: mongodb (shared), postgres (shared), redis (shared))"},
       {"postgres dedicated",
        [](ProblemTableBase&, Json& s) {
          s["spec"]["mode"] = "dedicated";

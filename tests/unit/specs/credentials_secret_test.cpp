@@ -4,42 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include "operator/core/base64.h"
 #include "operator/specs/postgres_binding.h"
+#include "tests/unit/specs/golden.h"
 
 using namespace sdb;
 using namespace sdb::specs;
+using sdb::specs::testing::matchesGolden;
 
 namespace {
-
-std::string goldenPath(const std::string& file) {
-  const char* src = std::getenv("SERVICEDB_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/unit/specs/golden/" + file;
-}
-
-// Compares with the golden file; SERVICEDB_UPDATE_GOLDEN=1 rewrites it instead. The golden form
-// shows `data` decoded (as "data (decoded)") so a reviewer can read it; the round trip through
-// base64 is asserted separately.
-::testing::AssertionResult matchesGolden(const Json& actual, const std::string& file) {
-  Json review = actual;
-  review.erase("data");
-  review["data (decoded)"] = secretData(actual);
-  std::string text = review.dump(2) + "\n";
-  if (std::getenv("SERVICEDB_UPDATE_GOLDEN")) {
-    std::ofstream(goldenPath(file)) << text;
-    return ::testing::AssertionSuccess();
-  }
-  std::ifstream in(goldenPath(file));
-  if (!in) return ::testing::AssertionFailure() << "missing golden file " << goldenPath(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str() == text) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << file << " differs; got:\n" << text;
-}
 
 Json owner() {
   return Json::parse(R"({"apiVersion": "servicedb.io/v1alpha1", "kind": "ServiceDatabase",

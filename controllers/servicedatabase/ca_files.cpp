@@ -1,4 +1,4 @@
-#include "controllers/servicedatabase/pem_files.h"
+#include "controllers/servicedatabase/ca_files.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,14 +12,14 @@
 
 namespace sdb::controllers::servicedatabase {
 
-PemFiles::~PemFiles() {
+CaFiles::~CaFiles() {
   if (ownsDir_) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 }
 
-Result<std::string> PemFiles::path(const std::string& pem) {
+Result<std::string> CaFiles::pathFor(const std::string& pem) {
   std::lock_guard<std::mutex> lock(mu_);
   if (dir_.empty()) {
     const char* tmp = std::getenv("TMPDIR");
