@@ -54,7 +54,7 @@ spec:
 ${6:-}
 YAML
 }
-check "kubectl apply shop/orders (dedicated, Retain)" sh -c "$(declare -f sdb); sdb orders orders 15 1Gi Retain | kubectl apply -f -"
+check "kubectl apply shop/orders (dedicated, Retain)" bash -c "$(declare -f sdb); sdb orders orders 15 1Gi Retain | kubectl apply -f -"
 check "shop/orders Ready" kubectl -n shop wait --for=condition=Ready sdb/orders --timeout=180s
 check "its children exist" kubectl -n shop get statefulset/orders-postgres service/orders-postgres service/orders-postgres-hl \
   configmap/orders-postgres-config secret/orders-postgres-superuser secret/orders-postgres-tls networkpolicy/orders-postgres
@@ -70,7 +70,7 @@ SVCIP=$(kubectl -n shop get svc orders-postgres -o jsonpath='{.spec.clusterIP}')
 
 # One-shot pod of the owning service: psql inside the pod, with the Secret's uri and ca.crt.
 oneshot() {  # oneshot NAME SQL
-  kubectl -n shop apply -f - <<YAML
+  kubectl -n shop apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Pod
 metadata: {name: $1, labels: {app.kubernetes.io/name: orders}}
@@ -89,11 +89,17 @@ spec:
     volumeMounts: [{name: db, mountPath: /bindings/db, readOnly: true}]
   volumes: [{name: db, secret: {secretName: orders-credentials}}]
 YAML
-  wait_phase "$1" Succeeded 60 >/dev/null 2>&1 || { kubectl -n shop logs "$1"; return 1; }
+  local phase=""
+  for _ in $(seq 1 300); do
+    phase=$(kubectl -n shop get pod "$1" -o jsonpath='{.status.phase}')
+    [ "$phase" = Succeeded ] || [ "$phase" = Failed ] && break
+    sleep 0.2
+  done
   kubectl -n shop logs "$1"
+  [ "$phase" = Succeeded ] || { kubectl -n shop get pod "$1" -o jsonpath='{.status}'; echo; return 1; }
 }
-check "a pod of the owning service logs in with the Secret's uri over verify-full TLS" \
-  sh -c "$(declare -f oneshot wait_phase); oneshot psql-once \"select current_user || ' ' || ssl from pg_stat_ssl where pid = pg_backend_pid()\" | grep -qx 'shop_orders_app t'"
+check_eq "a pod of the owning service logs in with the Secret's uri over verify-full TLS" "shop_orders_app true" \
+  bash -c "$(declare -f oneshot); oneshot psql-once \"select current_user || ' ' || ssl from pg_stat_ssl where pid = pg_backend_pid()\" 2>&1 | tail -n 1"
 
 # Long-running client pods; connections start in their network namespaces (as node_netpol does).
 client() {  # client NAMESPACE NAME LABELS...
@@ -126,7 +132,7 @@ psql_from() {  # psql_from NS/POD SSLMODE SQL [USER PASSWORD]
   ip netns exec "$(netns "$1")" env PGCONNECT_TIMEOUT=5 PGPASSWORD="${5:-$PASSWORD}" psql -X -tA -v ON_ERROR_STOP=1 \
     "host=orders-postgres.shop.svc hostaddr=$SVCIP port=5432 dbname=shop_orders user=${4:-shop_orders_app} sslmode=$2 sslrootcert=$WORK/ca.crt" -c "$3"
 }
-check_eq "the owning service's pod logs in over verify-full TLS" "shop_orders_app t" \
+check_eq "the owning service's pod logs in over verify-full TLS" "shop_orders_app true" \
   psql_from shop/app verify-full "select current_user || ' ' || ssl from pg_stat_ssl where pid = pg_backend_pid()"
 expect_fail "plain text is refused" "no encryption|rejects connection" psql_from shop/app disable "select 1"
 expect_fail "a foreign service's pod cannot connect" "Connection refused|could not connect|timeout" psql_from shop/foreign verify-full "select 1"
@@ -134,7 +140,7 @@ expect_fail "a pod with the same labels in another namespace cannot connect" "Co
   psql_from other/twin verify-full "select 1"
 check "a backup-labelled pod of this database connects" psql_from shop/backup verify-full "select 1"
 check "a migration-labelled pod connects, and the migration login creates a table" \
-  psql_from shop/migrate verify-full "create table items (id int generated always as identity primary key, name text)" shop_orders_migration "$MIGPASSWORD"
+  psql_from shop/migrate verify-full "create table items (id int generated always as identity primary key, name text)" shop_orders_migrator "$MIGPASSWORD"
 check "the app writes a row" psql_from shop/app verify-full "insert into items (name) values ('kept')"
 app_reads() { psql_from shop/app verify-full "select name from items" "${1:-shop_orders_app}" "${2:-$PASSWORD}" | grep -qx kept; }
 
@@ -152,8 +158,8 @@ YAML
 check "another policy admits everyone" open_door
 check "NetworkIsolated turns False, naming it" wait_for 20 sh -c \
   "kubectl -n shop get sdb orders -o jsonpath='{.status.conditions[?(@.type==\"NetworkIsolated\")].status} {.status.conditions[?(@.type==\"NetworkIsolated\")].message}' | grep -q '^False .*open-door'"
-door_open() { psql_from shop/foreign verify-full "select 1" shop_orders_app wrong-password 2>&1 | grep -q "password authentication failed"; }
-check "the door is really open: the foreign pod reaches the server (refused only by its password)" wait_for 5 door_open
+door_open() { psql_from shop/foreign verify-full "select 1" shop_orders_app wrong-password >"$WORK/door" 2>&1; grep -q "password authentication failed" "$WORK/door" || { cat "$WORK/door"; false; }; }
+check "the door is really open: the foreign pod reaches the server (refused only by its password)" bash -c "$(declare -f door_open psql_from netns); S=$S SVCIP=$SVCIP WORK=$WORK; for i in \$(seq 1 25); do door_open && exit 0; sleep 0.2; done; door_open"
 check "delete it" kubectl -n shop delete networkpolicy open-door
 check "NetworkIsolated is True again" wait_for 20 sh -c \
   "kubectl -n shop get sdb orders -o jsonpath='{.status.conditions[?(@.type==\"NetworkIsolated\")].status}' | grep -qx True"
@@ -214,16 +220,16 @@ check "spec.storage.size 1Gi -> 2Gi" kubectl -n shop patch sdb orders --type mer
 check "the PVC grows" wait_for 60 sh -c "kubectl -n shop get pvc data-orders-postgres-0 -o jsonpath='{.spec.resources.requests.storage}' | grep -qx 2Gi"
 check "the StatefulSet is recreated with 2Gi volumes" wait_for 60 sh -c \
   "kubectl -n shop get statefulset orders-postgres -o jsonpath='{.spec.volumeClaimTemplates[0].spec.resources.requests.storage}' | grep -qx 2Gi"
-check "Ready with the data" sh -c "kubectl -n shop wait --for=condition=Ready sdb/orders --timeout=60s && $(declare -f app_reads psql_from netns); S=$S SVCIP=$SVCIP WORK=$WORK PASSWORD=$PASSWORD app_reads"
+check "Ready with the data" bash -c "kubectl -n shop wait --for=condition=Ready sdb/orders --timeout=60s && $(declare -f app_reads psql_from netns); S=$S SVCIP=$SVCIP WORK=$WORK PASSWORD=$PASSWORD app_reads"
 
 # Certificate renewal with a short validity: the server presents a new serial without a restart.
 served_serial() { echo | timeout 5 openssl s_client -starttls postgres -connect "$SVCIP:5432" 2>/dev/null | openssl x509 -noout -serial; }
 serial0=$(served_serial)
 stop_operator
 start_operator --instance-cert-validity 90s
-check "a new certificate is served (validity changed), no restart" wait_for 60 sh -c "[ \"\$($(declare -f served_serial); SVCIP=$SVCIP served_serial)\" != '$serial0' ]"
+check "a new certificate is served (validity changed), no restart" wait_for 60 bash -c "[ \"\$($(declare -f served_serial); SVCIP=$SVCIP served_serial)\" != '$serial0' ]"
 serial1=$(served_serial)
-check "renewed again after two thirds of 90 s" wait_for 120 sh -c "[ \"\$($(declare -f served_serial); SVCIP=$SVCIP served_serial)\" != '$serial1' ]"
+check "renewed again after two thirds of 90 s" wait_for 120 bash -c "[ \"\$($(declare -f served_serial); SVCIP=$SVCIP served_serial)\" != '$serial1' ]"
 check_eq "restartCount stays 0" 0 kubectl -n shop get pod orders-postgres-0 -o jsonpath='{.status.containerStatuses[0].restartCount}'
 check "clients still verify it" app_reads
 stop_operator
@@ -233,7 +239,7 @@ start_operator
 check "kubectl delete shop/orders (Retain)" kubectl -n shop delete sdb orders --timeout=60s
 check "the StatefulSet goes" wait_for 60 sh -c "! kubectl -n shop get statefulset orders-postgres"
 check "the PVC and the superuser Secret stay" kubectl -n shop get pvc/data-orders-postgres-0 secret/orders-postgres-superuser
-check "kubectl apply shop/orders again" sh -c "$(declare -f sdb); sdb orders orders 15.4 2Gi Delete | kubectl apply -f -"
+check "kubectl apply shop/orders again" bash -c "$(declare -f sdb); sdb orders orders 15.4 2Gi Delete | kubectl apply -f -"
 check "Ready" kubectl -n shop wait --for=condition=Ready sdb/orders --timeout=180s
 SVCIP=$(kubectl -n shop get svc orders-postgres -o jsonpath='{.spec.clusterIP}')
 secret_key shop orders-credentials 'ca\.crt' >"$WORK/ca.crt"
