@@ -238,9 +238,15 @@ TEST_F(ManagerTest, LostLeadershipFencesWritesAndExitsOne) {
 // neither, even when they change. Cluster-scoped kinds stay cluster-wide.
 TEST_F(ManagerTest, WatchNamespacesLimitsCacheAndReconciles) {
   for (auto ns : {"a", "b"}) ASSERT_TRUE(client_->create(res::kNamespaces, "", nsObject(ns)).ok());
+  // ConfigMaps are informed with the managed-by label only (like Secrets): ours carry it.
   auto cm = [](const std::string& ns, const std::string& name) {
-    return Json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}, {"namespace", ns}}}};
+    return Json{{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata", {{"name", name}, {"namespace", ns}, {"labels", {{"app.kubernetes.io/managed-by", "servicedb-operator"}}}}}};
   };
+  Json unlabelled = cm("a", "users-own");
+  unlabelled["metadata"].erase("labels");
+  ASSERT_TRUE(client_->create(res::kConfigMaps, "a", unlabelled).ok());
   ASSERT_TRUE(client_->create(res::kConfigMaps, "a", cm("a", "in-a")).ok());
   ASSERT_TRUE(client_->create(res::kConfigMaps, "b", cm("b", "in-b")).ok());
 
@@ -281,6 +287,7 @@ TEST_F(ManagerTest, WatchNamespacesLimitsCacheAndReconciles) {
   EXPECT_EQ(cms.informers().size(), 1u) << "one informer, for namespace a";
   EXPECT_TRUE(cms.get("a", "in-a"));
   EXPECT_FALSE(cms.get("b", "in-b")) << "b is not watched";
+  EXPECT_FALSE(cms.get("a", "users-own")) << "a ConfigMap without the managed-by label is not cached";
   EXPECT_TRUE(cms.list("b").empty());
   EXPECT_EQ(namespaces.informers().size(), 1u);
   EXPECT_TRUE(namespaces.get("", "b")) << "cluster-scoped kinds are informed cluster-wide";
