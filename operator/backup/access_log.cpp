@@ -138,6 +138,27 @@ Status writeAccessLogEntry(Destination& dest, const AccessLogEntry& entry, Rando
   return (*w)->commit();
 }
 
+Status recordAccess(Destination& dest, const AccessLogContext& context, const std::string& action,
+                    const std::string& backupId, const std::string& result, const Json& details) {
+  AccessLogEntry e;
+  e.time = system_clock::now();
+  e.action = action;
+  e.backupId = backupId;
+  e.target = context.target;
+  e.actor = context.actor.empty() ? "unknown" : context.actor;
+  e.requester = context.requester;
+  e.result = result;
+  e.details = details;
+  SDB_TRY(writeAccessLogEntry(dest, e));
+  for (AccessLogSink* sink : context.sinks) {
+    if (auto s = sink->record(e); !s.ok()) {
+      std::fprintf(stderr, "servicedb-operator: warning: access log entry stored in the destination, but not sent on: %s\n",
+                   s.error().message.c_str());
+    }
+  }
+  return okStatus();
+}
+
 Result<std::vector<AccessLogEntry>> readAccessLog(Destination& dest, const std::string& target) {
   auto names = dest.list(accessLogPrefix(target));
   if (!names.ok()) return names.error();

@@ -66,6 +66,27 @@ Status validateAccessLogEntry(const AccessLogEntry& entry);
 // Writes one entry as its own object. `random` names it uniquely (default: OpenSSL's CSPRNG).
 Status writeAccessLogEntry(Destination& destination, const AccessLogEntry& entry, Random* random = nullptr);
 
+// Another place entries go besides the destination: Kubernetes Events (operator/main's
+// KubeEventSink), and an AuditStore once that kind exists. The AuditStore hook: an implementation of
+// this interface that appends the entry to the store named by spec.accessLog.auditStoreRef; until the
+// AuditStore controller exists none is wired, and the destination's log stays the record.
+class AccessLogSink {
+ public:
+  virtual ~AccessLogSink() = default;
+  virtual Status record(const AccessLogEntry& entry) = 0;
+};
+
+// Who logs, for a series of entries of one target.
+struct AccessLogContext {
+  std::string target, actor, requester;
+  std::vector<AccessLogSink*> sinks;  // not owned
+};
+
+// Writes one entry (time = now) to the destination first (the record: its failure is returned), then
+// to every sink (a sink's failure is reported on stderr, never fatal: the entry is already stored).
+Status recordAccess(Destination& destination, const AccessLogContext& context, const std::string& action,
+                    const std::string& backupId, const std::string& result, const Json& details = Json::object());
+
 // Every entry of a target, oldest first (reads one object per entry).
 Result<std::vector<AccessLogEntry>> readAccessLog(Destination& destination, const std::string& target);
 
