@@ -316,28 +316,4 @@ Result<std::unique_ptr<Destination>> Destination::parse(const std::string& spec,
   return std::unique_ptr<Destination>(std::make_unique<DirectoryDestination>(path));
 }
 
-Status appendAccessLog(Destination& dest, const std::string& target, const std::string& action,
-                       const std::string& backupId, const std::string& actor, const std::string& result,
-                       const Json& details) {
-  static std::atomic<int> seq{0};
-  const auto now = std::chrono::system_clock::now();
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "%020lld", static_cast<long long>(micros));
-  Json entry = details;
-  entry["time"] = formatRfc3339(now);
-  entry["action"] = action;
-  entry["backupId"] = backupId;
-  entry["target"] = target;
-  entry["actor"] = actor;
-  entry["result"] = result;
-  const std::string name = target + "/access-log/" + stamp + "-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(seq++) + "-" + action + "-" + backupId + ".json";
-  auto w = dest.create(name);
-  if (!w.ok()) return w.error();
-  const std::string line = entry.dump() + "\n";
-  SDB_TRY((*w)->write(reinterpret_cast<const uint8_t*>(line.data()), line.size()));
-  return (*w)->commit();
-}
-
 }  // namespace sdb::backup

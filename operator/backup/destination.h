@@ -4,7 +4,7 @@
 // Layout under the destination root, per target "<namespace>/<name>":
 //   <target>/<backupId>.sdbk            the encrypted stream
 //   <target>/<backupId>.manifest.json   the signed manifest, written last (its presence marks a complete backup)
-//   <target>/access-log/<time>-<seq>-<action>-<backupId>.json   one object per access-log entry; names sort in time order
+//   <target>/access-log/<time>-<random>-<action>-<backupId>.json  one object per access-log entry (access_log.h); names sort in time order
 // Directories get the same per-entry files (nothing is ever rewritten or appended in place), so both
 // kinds list the same way.
 //
@@ -58,10 +58,5 @@ class Destination {
   // Parses "dir:/path", a plain absolute path, or "s3://bucket/prefix" (with s3 options for the rest).
   static Result<std::unique_ptr<Destination>> parse(const std::string& spec, const S3Options& s3 = {});
 };
-
-// One access-log entry, written as its own object. `details` may add fields (size, result, error).
-Status appendAccessLog(Destination& dest, const std::string& target, const std::string& action,
-                       const std::string& backupId, const std::string& actor, const std::string& result,
-                       const Json& details = Json::object());
 
 }  // namespace sdb::backup

@@ -85,7 +85,7 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
   if (!enc.ok()) return enc.error();
   auto fail = [&](const Error& e) -> Result<Json> {
     writer.abort();
-    (void)appendAccessLog(dest, req.target, "write", req.backupId, req.actor, "failed", {{"error", e.message}});
+    (void)recordAccess(dest, req.accessLog(), access::kWritten, req.backupId, access::kFailed, {{"error", e.message}});
     return e;
   };
   std::string tool;
@@ -140,8 +140,8 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
   const std::string text = manifest.dump() + "\n";
   SDB_TRY((*mw)->write(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   SDB_TRY((*mw)->commit());
-  SDB_TRY(appendAccessLog(dest, req.target, "write", req.backupId, req.actor, "succeeded",
-                          {{"size", summary->plaintextBytes}, {"streamSize", summary->streamBytes}}));
+  SDB_TRY(recordAccess(dest, req.accessLog(), access::kWritten, req.backupId, access::kSucceeded,
+                       {{"size", summary->plaintextBytes}, {"streamSize", summary->streamBytes}}));
   return manifest;
 }
 
@@ -181,12 +181,18 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
   std::string id = req.backupId;
   if (id.empty() || id == "latest") {
     auto latest = latestBackupId(dest, req.target);
-    if (!latest.ok()) return latest.error();
+    if (!latest.ok()) {
+      (void)recordAccess(dest, req.accessLog(), access::kListed, access::kAllBackups, access::kFailed,
+                         {{"error", latest.error().message}, {"purpose", "latest"}});
+      return latest.error();
+    }
     id = *latest;
+    SDB_TRY(recordAccess(dest, req.accessLog(), access::kListed, access::kAllBackups, access::kSucceeded,
+                         {{"purpose", "latest"}, {"chosen", id}}));
   }
-  const std::string action = req.verifyOnly ? "verify" : "restore";
+  const std::string action = req.verifyOnly ? access::kRead : access::kRestored;
   auto fail = [&](const Error& e) -> Result<RestoreSummary> {
-    (void)appendAccessLog(dest, req.target, action, id, req.actor, "failed", {{"error", e.message}});
+    (void)recordAccess(dest, req.accessLog(), action, id, access::kFailed, {{"error", e.message}});
     return e;
   };
   auto manifest = readManifestUnverified(dest, req.target, id);
@@ -269,7 +275,7 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
     child.pid = -1;
     if (code != 0) return fail(ioError(req.restoreCommand[0] + " exited with " + std::to_string(code)));
   }
-  SDB_TRY(appendAccessLog(dest, req.target, action, id, req.actor, "succeeded", {{"size", summary->plaintextBytes}}));
+  SDB_TRY(recordAccess(dest, req.accessLog(), action, id, access::kSucceeded, {{"size", summary->plaintextBytes}}));
   return RestoreSummary{id, *manifest, summary->plaintextBytes, summary->chunks};
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "operator/backup/access_log.h"
 #include "operator/backup/destination.h"
 #include "operator/backup/stream_format.h"
 
@@ -57,9 +58,12 @@ struct BackupRequest {
   DumpSource* source = nullptr;           // instead of dumpCommand, when set (not owned)
   std::string dumpKind;                   // manifest "dumpKind" (docs/backup-format.md), when set
   std::string actor = "unknown";          // the Job's ServiceAccount, for the access log
+  std::string requester;                  // on whose behalf, when known (access log)
+  std::vector<AccessLogSink*> accessLogSinks;  // besides the destination (Events); not owned
+  AccessLogContext accessLog() const { return {target, actor, requester, accessLogSinks}; }
 };
 
-// Returns the signed manifest.
+// Returns the signed manifest. Access log: "written", succeeded or failed (with the error).
 Result<Json> runBackup(const BackupRequest& request, Destination& destination);
 
 struct RestoreRequest {
@@ -70,6 +74,9 @@ struct RestoreRequest {
   RestoreTarget* into = nullptr;            // instead of restoreCommand, when set (not owned)
   bool verifyOnly = false;
   std::string actor = "unknown";
+  std::string requester;
+  std::vector<AccessLogSink*> accessLogSinks;
+  AccessLogContext accessLog() const { return {target, actor, requester, accessLogSinks}; }
 };
 
 struct RestoreSummary {
@@ -79,6 +86,8 @@ struct RestoreSummary {
   uint64_t chunks = 0;
 };
 
+// Access log: "restored" (or "read" with verifyOnly), succeeded or failed; "listed" when backupId is
+// "latest" (the listing that chose it).
 Result<RestoreSummary> runRestore(const RestoreRequest& request, Destination& destination);
 
 // The newest complete backup id of a target (by manifest), or NotFound.

@@ -20,6 +20,7 @@
 #include "operator/backup/key_guard.h"
 #include "operator/backup/runner.h"
 #include "operator/core/clock.h"
+#include "operator/main/backup_job_flags.h"
 #include "operator/main/backup_redis.h"
 #include "operator/main/cmd_backup_mongo.h"
 #include "operator/main/commands.h"
@@ -31,8 +32,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Common {
-  std::string engine = "postgres", target, destination, keysDir, keyId, backupId, actor;
+  std::string engine = "postgres", target, destination, keysDir, keyId, backupId, actor, requester;
   backup::S3Options s3;
+  std::vector<backup::AccessLogSink*> sinks;  // besides the destination's access log
   void add(FlagSet& f) {
     f.addString("engine", &engine, "postgres, redis or mongodb (see docs/backup-format.md, \"Dump kinds\")");
     f.addString("target", &target, "the ServiceDatabase as NAMESPACE/NAME (required)");
@@ -41,8 +43,11 @@ struct Common {
     f.addString("s3-region", &s3.region, "S3 region");
     f.addString("s3-ca-cert", &s3.caCert, "PEM file of the CA that signs the S3 endpoint's certificate (default: $AWS_CA_BUNDLE, else the system roots)");
     f.addString("keys-dir", &keysDir, "directory with one file per key id, e.g. a mounted Secret (required)");
+    f.addBool("s3-force-path-style", &s3.forcePathStyle, "S3: path-style URLs (most S3-compatible servers need them)");
     f.addString("actor", &actor, "who asks, for the access log (default: $SERVICEDB_ACTOR or the user)");
+    f.addString("requester", &requester, "on whose behalf, for the access log (e.g. ServiceDatabase ns/name)");
   }
+  backup::AccessLogContext accessLog() const { return {target, actorName(), requester, sinks}; }
   std::string validate() const {
     if (target.empty() || target.find('/') == std::string::npos) return "--target: want NAMESPACE/NAME";
     if (destination.empty()) return "--destination is required";
@@ -146,15 +151,18 @@ struct KeyGuard {
   std::vector<backup::MissingKey> missing;
 };
 
-KeyGuard checkKeyGuard(backup::Destination& dest, const std::string& target, const std::set<std::string>& available,
+KeyGuard checkKeyGuard(backup::Destination& dest, const Common& c, const std::set<std::string>& available,
                        const std::string& command) {
   KeyGuard g;
+  const std::string& target = c.target;
   auto found = backup::keyIdsInUse(dest, target);
   if (!found.ok()) {
     std::cerr << "servicedb-operator " << command << ": warning: cannot check which keys retained backups use: "
               << found.error().message << "\n";
     return g;
   }
+  (void)backup::recordAccess(dest, c.accessLog(), backup::access::kListed, backup::access::kAllBackups,
+                             backup::access::kSucceeded, {{"purpose", "key guard"}, {"count", found->backupsByKeyId.size()}});
   g.usage = std::move(*found);
   for (const auto& u : g.usage->unreadable) {
     std::cerr << "servicedb-operator " << command << ": warning: cannot tell which key backup " << u << "\n";
@@ -239,6 +247,8 @@ int runPostgresBackup(const Common& c, std::string database, size_t chunkSize, c
   req.dumpCommand = {"pg_dump", "-Fc", "--no-owner", "--no-privileges"};
   if (!database.empty()) req.dumpCommand.push_back(database);
   req.actor = c.actorName();
+  req.requester = c.requester;
+  req.accessLogSinks = c.sinks;
   auto manifest = backup::runBackup(req, dest);
   if (!manifest.ok()) {
     std::cerr << "servicedb-operator backup: " << manifest.error().message << "\n";
@@ -264,6 +274,8 @@ int runBackupCommand(const std::vector<std::string>& args) {
   flags.addInt("chunk-kib", &chunkKiB, "encryption chunk size in KiB");
   RedisBackupFlags redis;
   redis.addBackupFlags(flags);
+  BackupJobFlags job;
+  job.add(flags);
   if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
   if (flags.helpRequested()) {
     std::cout << "Usage: servicedb-operator backup [flags]\n"
@@ -275,8 +287,23 @@ int runBackupCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (auto v = c.validate(); !v.empty()) return usage(invalidArgument(v));
+  if (auto v = job.validate(); !v.empty()) return usage(invalidArgument(v));
   auto keys = loadKeys(c.keysDir);
   if (!keys.ok()) return usage(keys.error());
+  // The API, only for Events and the report; a Job that cannot reach it still takes its backup.
+  std::unique_ptr<kube::KubeClient> kube;
+  std::unique_ptr<KubeEventSink> events;
+  if (job.needsKube()) {
+    auto k = backupJobKubeClient(job);
+    if (k.ok()) kube = std::move(*k);
+    else std::cerr << "servicedb-operator backup: warning: no Kubernetes API (" << k.error().message
+                   << "); no Events and no report\n";
+  }
+  if (kube && job.events) {
+    events = std::make_unique<KubeEventSink>(*kube, c.target.substr(0, c.target.find('/')), job.policy);
+    c.sinks.push_back(events.get());
+  }
+  const auto started = std::chrono::system_clock::now();
   if (c.keyId.empty()) {
     if (keys->size() != 1) return usage(invalidArgument("--key-id is required when --keys-dir holds several keys"));
     c.keyId = keys->begin()->first;
@@ -288,7 +315,7 @@ int runBackupCommand(const std::vector<std::string>& args) {
 
   // The key guard runs before anything is written, but does not stop the backup: refusing to back up
   // today's data would not make yesterday's backups readable again (docs/backup-format.md).
-  KeyGuard guard = checkKeyGuard(**dest, c.target, keyIdsOf(*keys), "backup");
+  KeyGuard guard = checkKeyGuard(**dest, c, keyIdsOf(*keys), "backup");
   for (const auto& m : guard.missing) {
     std::cerr << "servicedb-operator backup: warning: " << backup::describeMissingKey(m, c.target)
               << "; this backup is still written with key \"" << c.keyId << "\", then the command exits "
@@ -303,11 +330,15 @@ int runBackupCommand(const std::vector<std::string>& args) {
     req.key = keys->at(c.keyId);
     req.chunkSize = static_cast<size_t>(chunkKiB) * 1024;
     req.actor = c.actorName();
+    req.requester = c.requester;
+    req.accessLogSinks = c.sinks;
     code = c.engine == "redis" ? runRedisBackup(req, redis, **dest) : runMongoBackup(std::move(req), database, **dest);
   } else {
     code = runPostgresBackup(c, database, static_cast<size_t>(chunkKiB) * 1024, keys->at(c.keyId), **dest);
   }
-  if (code != 0 || guard.missing.empty()) return code;
+  if (code == 0 && !guard.missing.empty()) code = kExitKeyInUseMissing;
+  finishBackupJob(job, kube.get(), **dest, c.accessLog(), c.backupId, code, started);
+  if (code != kExitKeyInUseMissing) return code;
   for (const auto& m : guard.missing) {
     std::cerr << "servicedb-operator backup: " << backup::describeMissingKey(m, c.target) << "\n";
   }
@@ -354,10 +385,11 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   req.keys = *keys;
   req.verifyOnly = verifyOnly;
   req.actor = c.actorName();
+  req.requester = c.requester;
 
   // The key guard, before any database is created: the chosen backup's key must be there. Other
   // retained backups whose key is missing only warn, so a key mistake never blocks a recovery.
-  KeyGuard guard = checkKeyGuard(**dest, c.target, keyIdsOf(*keys), "restore");
+  KeyGuard guard = checkKeyGuard(**dest, c, keyIdsOf(*keys), "restore");
   if (!guard.missing.empty() && req.backupId == "latest") {
     if (auto latest = backup::latestBackupId(**dest, c.target); latest.ok()) req.backupId = *latest;
   }

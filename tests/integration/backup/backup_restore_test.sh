@@ -4,7 +4,7 @@
 # - a filled database is backed up and restored into a fresh one, with equal contents;
 # - the Python decoder written from docs/backup-format.md reads the runner's stream;
 # - a tampered last chunk makes the restore fail naming the chunk, and leaves no database behind;
-# - every write, verify and restore appends an access-log entry;
+# - every write, verify (read) and restore appends an access-log entry;
 # - after a restore with --owner and --app-role, the app login reads and writes the data (and can do
 #   no more), and without --app-role it could not;
 # - a pg_dump whose major version differs from the server's is refused before anything is written;
@@ -136,10 +136,10 @@ ok "verify-only names the first bad chunk"
 
 # --- access log: one entry per action, never rewritten
 n=$(ls "$T/dest/shop/orders/access-log/" | wc -l)
-ls "$T/dest/shop/orders/access-log/" | grep -q -- "-write-b1.json" && ls "$T/dest/shop/orders/access-log/" | grep -q -- "-restore-b1.json" \
-  && ls "$T/dest/shop/orders/access-log/" | grep -q -- "-verify-b1.json" || fail "access log incomplete: $(ls "$T/dest/shop/orders/access-log/")"
-grep -h '"actor":"test"' "$T/dest/shop/orders/access-log/"*-write-* >/dev/null || fail "actor missing"
-ok "access log has $n entries (write, verify, restore) with actor and result"
+ls "$T/dest/shop/orders/access-log/" | grep -q -- "-written-b1.json" && ls "$T/dest/shop/orders/access-log/" | grep -q -- "-restored-b1.json" \
+  && ls "$T/dest/shop/orders/access-log/" | grep -q -- "-read-b1.json" || fail "access log incomplete: $(ls "$T/dest/shop/orders/access-log/")"
+grep -h '"actor":"test"' "$T/dest/shop/orders/access-log/"*-written-* >/dev/null || fail "actor missing"
+ok "access log has $n entries (written, read, restored) with actor and result"
 
 # --- wrong key: refused with a clear error
 mkdir -p "$T/wrongkeys"; openssl rand -hex 32 > "$T/wrongkeys/key-2026"
