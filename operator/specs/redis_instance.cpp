@@ -14,13 +14,16 @@ constexpr int64_t kMi = 1024 * 1024;
 // The init step: the operator's lines first, then every other user line Redis saved (ACL SAVE
 // writes one `user <name> ...` line per user). grep exits 1 when it selects nothing (a fresh
 // volume's first start has no file at all), which is fine; 2 is an error and stops the pod.
+// `cat >` rather than cp: cp would copy the Secret file's read-only mode, and the append after it
+// (and the next attempt's cp) would fail; a leftover of a failed attempt is removed first.
 std::string aclInitScript() {
   const std::string data = kRedisDataDir;
   const std::string admin = kRedisSuperuser;
   return "set -eu\n"
          "umask 077\n"
          "new=" + data + "/users.acl.new\n"
-         "cp " + std::string(kAclMount) + "/users.acl \"$new\"\n"
+         "rm -f \"$new\"\n"
+         "cat " + std::string(kAclMount) + "/users.acl >\"$new\"\n"
          "if [ -f " + data + "/users.acl ]; then\n"
          "  grep -v -e '^user default ' -e '^user " + admin + " ' " + data + "/users.acl >>\"$new\" || [ $? -eq 1 ]\n"
          "fi\n"

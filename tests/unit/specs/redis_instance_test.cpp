@@ -5,6 +5,7 @@
 // Secret with the real rendered files: tests/unit/servicedatabase/redis_dedicated_test.cpp.
 #include "operator/specs/redis_instance.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,7 +53,10 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
-// Runs the init container's script with /data and /etc/redis-acl moved under `root`; exit status.
+// Runs the init container's script with /data and /etc/redis-acl moved under `root`, as a user
+// that is not root when the test runs as root (root ignores file modes, the pod's uid 999 does
+// not); exit status.
+constexpr uid_t kNobody = 65534;
 int runInitScript(const Json& sts, const std::string& root) {
   std::string script = initContainer(sts)["command"][2];
   for (const std::string from : {"/etc/redis-acl", "/data"}) {
@@ -62,6 +66,7 @@ int runInitScript(const Json& sts, const std::string& root) {
   }
   pid_t pid = fork();
   if (pid == 0) {
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) _exit(126);
     execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -174,7 +179,16 @@ TEST(RedisInstance, InitStepWritesTheOperatorsLinesAndKeepsSavedServiceUsers) {
   std::filesystem::create_directories(root + "/etc/redis-acl");
   const std::string ours = "user default off resetchannels -@all\nuser servicedb-admin on #" + std::string(64, 'a') +
                            " ~* &* +@all\n";
-  std::ofstream(root + "/etc/redis-acl/users.acl") << ours;
+  const std::string source = root + "/etc/redis-acl/users.acl";
+  std::ofstream(source) << ours;
+  // As the kubelet lays them out: the Secret's file read-only (0440, group fsGroup), the volume the
+  // pod's own. The script must write the new file fresh, not copy the read-only mode.
+  std::filesystem::permissions(source, std::filesystem::perms::owner_read | std::filesystem::perms::group_read);
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(source.c_str(), 0, kNobody), 0);
+    ASSERT_EQ(::chown((root + "/data").c_str(), kNobody, kNobody), 0);
+    for (const std::string& dir : {root, root + "/etc", root + "/etc/redis-acl"}) ::chmod(dir.c_str(), 0755);
+  }
   Json sts = statefulSet(defaultSdb());
 
   // A fresh volume: exactly the operator's lines, readable by the owner only.
@@ -182,6 +196,9 @@ TEST(RedisInstance, InitStepWritesTheOperatorsLinesAndKeepsSavedServiceUsers) {
   EXPECT_EQ(readFile(root + "/data/users.acl"), ours);
   EXPECT_EQ(std::filesystem::status(root + "/data/users.acl").permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  ASSERT_EQ(runInitScript(sts, root), 0) << "a second start over the file the first one wrote";
+  EXPECT_EQ(readFile(root + "/data/users.acl"), ours);
 
   // After ACL SAVE (Redis' own order and form) and a new admin password: the service users stay,
   // default and the admin are the operator's again, each exactly once.
@@ -196,10 +213,14 @@ TEST(RedisInstance, InitStepWritesTheOperatorsLinesAndKeepsSavedServiceUsers) {
                 " ~shop:orders:* resetchannels -@all +get\nuser servicedb-adminx on nopass ~* +@all\n");
   EXPECT_FALSE(std::filesystem::exists(root + "/data/users.acl.new"));
 
-  // Without the operator's lines the step fails and leaves the saved file alone.
+  // Without the operator's lines the step fails and leaves the saved file alone; once they are
+  // back, the next attempt succeeds over the failed one's leftover.
   const std::string saved = readFile(root + "/data/users.acl");
-  std::filesystem::remove(root + "/etc/redis-acl/users.acl");
+  std::filesystem::rename(source, source + ".away");
   EXPECT_NE(runInitScript(sts, root), 0);
+  EXPECT_EQ(readFile(root + "/data/users.acl"), saved);
+  std::filesystem::rename(source + ".away", source);
+  ASSERT_EQ(runInitScript(sts, root), 0);
   EXPECT_EQ(readFile(root + "/data/users.acl"), saved);
   std::filesystem::remove_all(root);
 }
