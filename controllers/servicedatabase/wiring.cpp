@@ -1,6 +1,7 @@
 #include "controllers/servicedatabase/wiring.h"
 
 #include "controllers/servicedatabase/postgres_dedicated.h"
+#include "controllers/servicedatabase/redis_dedicated.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -13,10 +14,6 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   reg->backends = std::make_unique<BackendRegistry>();
   reg->backends->add("postgres", "shared",
                      std::make_unique<PostgresSharedBackend>(manager.client(), std::move(options.postgresShared)));
-  reg->backends->add("redis", "shared",
-                     std::make_unique<RedisSharedBackend>(manager.client(), std::move(options.redisShared)));
-  reg->backends->add("mongodb", "shared",
-                     std::make_unique<MongoSharedBackend>(manager.client(), std::move(options.mongoShared)));
   reg->backends->add("redis", "shared",
                      std::make_unique<RedisSharedBackend>(manager.client(), std::move(options.redisShared)));
   reg->backends->add("mongodb", "shared",
@@ -76,6 +73,9 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
                      std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
                                                         postgresInstanceEngine(options.postgresInstance),
                                                         options.dedicated));
+  reg->backends->add("redis", "dedicated",
+                     std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
+                                                        redisInstanceEngine(options.redisInstance), options.dedicated));
   return reg;
 }
 
