@@ -92,6 +92,13 @@ std::optional<Problem> DedicatedBackend::check(const specs::ServiceDatabase& sdb
     return Problem{"InvalidSpec", "spec.tls.enabled: TLS cannot be disabled for a dedicated instance (docs/api.md, TLS)",
                    true, false};
   }
+  if (auto r = specs::containerResources(sdb); !r.ok()) return Problem{"InvalidSpec", r.error().message, true, false};
+  auto size = specs::quantityBytes(sdb.storageSize, "spec.storage.size");
+  if (!size.ok()) return Problem{"InvalidSpec", size.error().message, true, false};
+  if (*size <= 0) return Problem{"InvalidSpec", "spec.storage.size: must be more than 0, got " + sdb.storageSize, true, false};
+  if (engine_.check) {
+    if (auto p = engine_.check(sdb)) return p;
+  }
   if (auto bad = specs::validateAccess(sdb)) return Problem{"InvalidSpec", *bad, true, false};
   if (readers_.serviceDatabases) {
     std::vector<specs::ServiceDatabase> others;
@@ -265,8 +272,6 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
   Step step{sdb, specs::instanceNames(sdb), {}};
   const int major = *engine_.major(sdb.version);
 
-  auto workload = engine_.workload(sdb);
-  if (!workload.ok()) return Problem{"InvalidSpec", workload.error().message, true, false};
   runtime::ObjectPtr liveSts = cached(readers_.statefulSets, sdb.ns, step.names.base);
   if (liveSts) {
     const std::string liveMajor = specs::annotation(*liveSts, kMajorAnnotation);
@@ -285,6 +290,10 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
 
   auto password = superuserPassword(step);
   if (!password.ok()) return step.fail(password.error());
+  // check() has refused bad specs before anything was written; what fails here is the operator's
+  // own configuration (e.g. its Redis options), which a spec change cannot fix.
+  auto workload = engine_.workload(sdb, *password);
+  if (!workload.ok()) return step.fail({"InvalidConfiguration", workload.error().message, true, false});
 
   auto headless = apply(step, res::kServices, cached(readers_.services, sdb.ns, step.names.headlessService).get(),
                         specs::headlessService(sdb, step.names, engine_.portName, engine_.port));
@@ -339,6 +348,9 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
       liveSts = std::make_shared<const Json>(std::move(*r));
     } else if (kind == "ConfigMap") {
       auto r = apply(step, res::kConfigMaps, cached(readers_.configMaps, sdb.ns, jsonString(obj, {"metadata", "name"})).get(), obj);
+      if (!r.ok()) return step.fail(r.error());
+    } else if (kind == "Secret") {
+      auto r = apply(step, res::kSecrets, cached(readers_.secrets, sdb.ns, jsonString(obj, {"metadata", "name"})).get(), obj);
       if (!r.ok()) return step.fail(r.error());
     } else {
       return Problem{"OperatorError", "the workload builder returned an unexpected " + kindName(obj), true, false};

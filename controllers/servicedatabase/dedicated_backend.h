@@ -5,12 +5,14 @@
 // NetworkIsolated condition, day-2 changes of version and storage, readiness, and deletion.
 //
 // open(), in order (each step reads the operator's caches; it writes only what differs):
-//   1. checks: spec.version parses and keeps its major; spec.access is well formed and selects no
-//      other service's pods (accessConflict);
+//   1. checks: spec.version parses and keeps its major; spec.resources and spec.storage.size are
+//      valid; the engine's own checks (names); spec.access is well formed and selects no other
+//      service's pods (accessConflict);
 //   2. the superuser Secret: generated once and stored before the instance first uses it;
 //   3. the headless and ClusterIP Services; the server certificate for every DNS form of them and the
 //      clusterIP (instance_tls.h);
-//   4. the engine's workload objects (ConfigMap, StatefulSet); a bigger spec.storage first patches the
+//   4. the engine's workload objects (ConfigMaps and Secrets, then the StatefulSet), built with the
+//      superuser password (Redis derives its ACL file from it); a bigger spec.storage first patches the
 //      PVC (when its StorageClass allows expansion) and deletes the StatefulSet with orphaned pods, so
 //      the next apply recreates it with the new volumeClaimTemplate; a smaller one is refused;
 //   5. the NetworkPolicy, then NetworkIsolated over every policy of the namespace;
@@ -58,13 +60,16 @@ struct InstanceEngine {
   std::string describe;     // "postgres (dedicated)"
   std::string portName;     // "postgres"
   int port = 0;
-  std::string superuser;    // "postgres"
+  std::string superuser;    // "postgres", "servicedb-admin"
   std::vector<std::string> slots;
   std::string bindingType;  // "postgresql"
   // The major version of spec.version (refusing what the engine cannot run), for step 1.
   std::function<Result<int>(const std::string& version)> major;
-  // The workload objects in apply order (ConfigMaps first, the StatefulSet last).
-  std::function<Result<std::vector<Json>>(const specs::ServiceDatabase&)> workload;
+  // More spec checks of the engine without I/O, for step 1 (e.g. Redis' key prefix). May be empty.
+  std::function<std::optional<Problem>(const specs::ServiceDatabase&)> check;
+  // The workload objects in apply order (ConfigMaps and Secrets first, the StatefulSet last), from
+  // the spec and the superuser password (which must only reach Secrets, never the other objects).
+  std::function<Result<std::vector<Json>>(const specs::ServiceDatabase&, const std::string& superuserPassword)> workload;
   std::function<std::unique_ptr<engines::Engine>(const InstanceConnection&)> engine;
   // The database name (or key prefix) for the endpoint.
   std::function<std::string(const specs::ServiceDatabase&)> database;
@@ -106,6 +111,7 @@ class DedicatedBackend final : public Backend {
   std::string describe() const override { return engine_.describe; }
   std::vector<std::string> slots() const override { return engine_.slots; }
   std::optional<Problem> check(const specs::ServiceDatabase& sdb) const override;
+  std::string endpointDatabaseFor(const specs::ServiceDatabase& sdb) const override { return engine_.database(sdb); }
   PResult<Session> open(const specs::ServiceDatabase& sdb) override;
   PResult<std::vector<std::string>> retain(const specs::ServiceDatabase& sdb) override;
   bool dataLivesInInstance() const override { return true; }

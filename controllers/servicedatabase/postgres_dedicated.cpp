@@ -57,7 +57,18 @@ InstanceEngine postgresInstanceEngine(specs::PostgresInstanceOptions options, in
   e.slots = {specs::kSlotApp, specs::kSlotMigration};
   e.bindingType = specs::kBindingTypePostgres;
   e.major = [](const std::string& version) { return specs::postgresMajor(version); };
-  e.workload = [options](const specs::ServiceDatabase& sdb) -> Result<std::vector<Json>> {
+  // As in shared mode: spec.databaseName may only spell the derived name (the endpoint's database
+  // is always the derived one).
+  e.check = [](const specs::ServiceDatabase& sdb) -> std::optional<Problem> {
+    const std::string derived = pg::deriveNames(sdb.ns, sdb.name).database;
+    if (sdb.databaseName.empty() || sdb.databaseName == derived) return std::nullopt;
+    return Problem{"NotImplemented",
+                   "spec.databaseName: choosing the database name is not implemented yet; remove the field to use "
+                   "the derived name \"" + derived + "\"",
+                   true, false};
+  };
+  // The superuser password reaches the instance through the superuser Secret (POSTGRES_PASSWORD).
+  e.workload = [options](const specs::ServiceDatabase& sdb, const std::string&) -> Result<std::vector<Json>> {
     auto cm = specs::postgresConfigMap(sdb, options);
     if (!cm.ok()) return cm.error();
     auto sts = specs::postgresStatefulSet(sdb, options, specs::configMapHash(*cm));

@@ -1,6 +1,7 @@
 #include "controllers/servicedatabase/wiring.h"
 
 #include "controllers/servicedatabase/postgres_dedicated.h"
+#include "controllers/servicedatabase/redis_dedicated.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -72,6 +73,9 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
                      std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
                                                         postgresInstanceEngine(options.postgresInstance),
                                                         options.dedicated));
+  reg->backends->add("redis", "dedicated",
+                     std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
+                                                        redisInstanceEngine(options.redisInstance), options.dedicated));
   return reg;
 }
 

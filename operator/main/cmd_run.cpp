@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "controllers/servicedatabase/redis_dedicated.h"
 #include "operator/core/log.h"
 #include "operator/main/commands.h"
 #include "operator/main/flags.h"
@@ -51,6 +52,13 @@ int runManager(const std::vector<std::string>& args) {
   flags.addStringList("postgres-parameters", &run.postgresParameters,
                       "dedicated PostgreSQL: comma-separated name=value settings added to every instance's "
                       "postgresql.conf (e.g. log_statement=mod); a change rolls the instances");
+  flags.addBool("redis-appendonly", &run.redisAppendOnly,
+                "dedicated Redis: AOF persistence (appendonly yes); false keeps only Redis' RDB snapshots");
+  flags.addString("redis-appendfsync", &run.redisAppendFsync,
+                  "dedicated Redis: when the AOF is fsynced: always, everysec or no");
+  flags.addString("redis-maxmemory-policy", &run.redisMaxmemoryPolicy,
+                  "dedicated Redis: what happens at maxmemory (half the memory limit): noeviction (writes fail "
+                  "with OOM), allkeys-lru, allkeys-lfu, ... (Redis' maxmemory-policy)");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -89,6 +97,16 @@ int runManager(const std::vector<std::string>& args) {
   for (const auto& p : run.postgresParameters) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       std::cerr << "servicedb-operator run: --postgres-parameters: \"" << p << "\" is not name=value\n";
+      return 2;
+    }
+  }
+  {
+    controllers::servicedatabase::RedisDedicatedOptions redis;
+    redis.appendOnly = run.redisAppendOnly;
+    redis.appendFsync = run.redisAppendFsync;
+    redis.maxmemoryPolicy = run.redisMaxmemoryPolicy;
+    if (auto s = controllers::servicedatabase::validateRedisDedicatedOptions(redis); !s.ok()) {
+      std::cerr << "servicedb-operator run: " << s.error().message << "\n";
       return 2;
     }
   }

@@ -61,6 +61,9 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
     const auto eq = p.find('=');
     sdbOptions.postgresInstance.extraSettings[p.substr(0, eq)] = p.substr(eq + 1);
   }
+  sdbOptions.redisInstance.appendOnly = options.redisAppendOnly;
+  sdbOptions.redisInstance.appendFsync = options.redisAppendFsync;
+  sdbOptions.redisInstance.maxmemoryPolicy = options.redisMaxmemoryPolicy;
   // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
   // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
   auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager, std::move(sdbOptions));

@@ -34,6 +34,9 @@ struct RunOptions {
   std::chrono::seconds instanceCertValidity{std::chrono::hours(24 * 90)};
   std::vector<std::string> operatorCidrs;
   std::vector<std::string> postgresParameters;  // name=value
+  bool redisAppendOnly = true;
+  std::string redisAppendFsync = "everysec";
+  std::string redisMaxmemoryPolicy = "noeviction";
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";

@@ -199,6 +199,36 @@ std::vector<std::string> instanceDnsNames(const ServiceDatabase& sdb) {
   return out;
 }
 
+Result<int> versionMajor(const std::string& version, const VersionRule& rule) {
+  const std::string field = "spec.version";
+  if (version.empty()) return invalidArgument(field + ": is required for a dedicated instance (such as " + rule.examples + ")");
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 4 && (s.size() == 1 || s[0] != '0') &&
+           std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  };
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t dot = version.find('.', start);
+    parts.push_back(version.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  const bool wellFormed = static_cast<int>(parts.size()) <= rule.maxParts && std::all_of(parts.begin(), parts.end(), digits);
+  if (!wellFormed) {
+    return invalidArgument(field + ": \"" + version + "\" is not " +
+                           (rule.maxParts >= 3 ? "MAJOR, MAJOR.MINOR or MAJOR.MINOR.PATCH" : "MAJOR or MAJOR.MINOR") +
+                           " (such as " + rule.examples + ")");
+  }
+  const int major = std::stoi(parts[0]);
+  if (major < rule.minMajor || major > rule.maxMajor) {
+    const std::string supported = rule.minMajor == rule.maxMajor
+                                      ? std::to_string(rule.minMajor)
+                                      : std::to_string(rule.minMajor) + " to " + std::to_string(rule.maxMajor);
+    return invalidArgument(field + ": " + rule.product + " " + parts[0] + " is not supported (supported: " + supported + ")");
+  }
+  return major;
+}
+
 Result<int64_t> quantityBytes(const std::string& q, const std::string& field) { return quantityValue(q, field, 0); }
 Result<int64_t> quantityMillis(const std::string& q, const std::string& field) { return quantityValue(q, field, 3); }
 
@@ -258,6 +288,52 @@ Json restrictedContainerSecurityContext() {
           {"capabilities", {{"drop", Json::array({"ALL"})}}},
           {"readOnlyRootFilesystem", true},
           {"runAsNonRoot", true}};
+}
+
+Json secretKeyEnv(const std::string& name, const std::string& secret, const std::string& key) {
+  return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
+}
+
+Json instanceTlsVolume(const InstanceNames& n) {
+  return {{"name", "tls"}, {"secret", {{"secretName", n.tlsSecret}, {"defaultMode", 0640}}}};
+}
+
+Json instancePodSpec(int uid, int terminationGracePeriodSeconds, Json initContainers, Json containers, Json volumes) {
+  Json spec = {{"automountServiceAccountToken", false},
+               {"enableServiceLinks", false},
+               {"terminationGracePeriodSeconds", terminationGracePeriodSeconds},
+               {"securityContext", restrictedPodSecurityContext(uid)},
+               {"containers", std::move(containers)},
+               {"volumes", std::move(volumes)}};
+  if (initContainers.is_array() && !initContainers.empty()) spec["initContainers"] = std::move(initContainers);
+  return spec;
+}
+
+Result<Json> instanceStatefulSet(const ServiceDatabase& sdb, const Json& podSpec, const std::string& configHash) {
+  auto size = quantityBytes(sdb.storageSize, "spec.storage.size");
+  if (!size.ok()) return size.error();
+  if (*size <= 0) return invalidArgument("spec.storage.size: must be more than 0, got " + sdb.storageSize);
+  const InstanceNames n = instanceNames(sdb);
+  Json pvcSpec = {{"accessModes", Json::array({"ReadWriteOnce"})},
+                  {"resources", {{"requests", {{"storage", sdb.storageSize}}}}}};
+  if (!sdb.storageClassName.empty()) pvcSpec["storageClassName"] = sdb.storageClassName;
+  const Labels labels = standardLabels(sdb, Component::kInstance);
+  const std::string whenDeleted = sdb.deletionPolicy == "Retain" ? "Retain" : "Delete";
+  return Json{
+      {"apiVersion", "apps/v1"},
+      {"kind", "StatefulSet"},
+      {"metadata", instanceMetadata(sdb, n.base)},
+      {"spec",
+       {{"replicas", 1},
+        {"serviceName", n.headlessService},
+        {"podManagementPolicy", "OrderedReady"},
+        {"updateStrategy", {{"type", "RollingUpdate"}}},
+        {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", whenDeleted}, {"whenScaled", "Retain"}}},
+        {"selector", {{"matchLabels", instanceSelector(sdb)}}},
+        {"template",
+         {{"metadata", {{"labels", labels}, {"annotations", {{kAnnotationConfigHash, configHash}}}}}, {"spec", podSpec}}},
+        {"volumeClaimTemplates",
+         Json::array({{{"metadata", {{"name", "data"}, {"labels", labels}}}, {"spec", pvcSpec}}})}}}};
 }
 
 Labels instanceSelector(const ServiceDatabase& sdb) {

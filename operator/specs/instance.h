@@ -1,7 +1,8 @@
 // Engine-neutral pieces of a dedicated database instance (spec.mode: dedicated): child object
-// names, the owner reference, the server certificate's DNS names, Kubernetes quantities, container
-// resources with their defaults, the restricted Pod Security contexts, the two Services, and the
-// superuser and TLS Secrets. The engines' builders (postgres_instance.h, later Redis and MongoDB)
+// names, the owner reference, the server certificate's DNS names, spec.version's major, Kubernetes
+// quantities, container resources with their defaults, the restricted Pod Security contexts, the
+// pod spec and StatefulSet around an engine's containers, the two Services, and the superuser and
+// TLS Secrets. The engines' builders (postgres_instance.h, redis_instance.h, later MongoDB)
 // assemble their StatefulSets and ConfigMaps from these.
 //
 // Names: every child name is a DNS-1035 label of at most 63 characters. The base is
@@ -65,6 +66,18 @@ Json instanceMetadata(const ServiceDatabase& sdb, const std::string& name);
 // probes and `kubectl exec` sessions). No duplicates; this order.
 std::vector<std::string> instanceDnsNames(const ServiceDatabase& sdb);
 
+// spec.version as an engine accepts it: MAJOR, or up to `maxParts` dot-separated numbers ("16.4",
+// "7.2.4"), no leading zeros, at most 4 digits each; the major within [minMajor, maxMajor].
+// Errors name spec.version: `"16-alpine" is not MAJOR or MAJOR.MINOR (such as "16" or "16.4")`,
+// `PostgreSQL 11 is not supported (supported: 12 to 17)`.
+struct VersionRule {
+  std::string product;          // "PostgreSQL", "Redis"
+  int minMajor = 0, maxMajor = 0;
+  int maxParts = 2;             // 2: MAJOR.MINOR; 3: MAJOR.MINOR.PATCH
+  std::string examples;         // "\"16\" or \"16.4\""
+};
+Result<int> versionMajor(const std::string& version, const VersionRule& rule);
+
 // Kubernetes quantities (resource.Quantity): a non-negative decimal number ("2", "1.5", ".5",
 // "1e3") and a suffix: binary Ki Mi Gi Ti Pi Ei, decimal n u m k M G T P E, or none. Fractions
 // of the unit round up, as Quantity.Value() and MilliValue() do ("500m" is 1 byte, "0.1m" 1
@@ -95,6 +108,27 @@ Result<ContainerResources> containerResources(const ServiceDatabase& sdb);
 // no privilege escalation, all capabilities dropped, read-only root filesystem, runAsNonRoot.
 Json restrictedPodSecurityContext(int uid);
 Json restrictedContainerSecurityContext();
+
+// An env entry read from a Secret's key: {name, valueFrom: {secretKeyRef: {name: secret, key}}}.
+Json secretKeyEnv(const std::string& name, const std::string& secret, const std::string& key);
+
+// The volume "tls" of the TLS Secret, files mode 0640: root-owned, readable by the fsGroup (the
+// database's own group) and nobody else, which both PostgreSQL's key-file rule and Redis accept.
+Json instanceTlsVolume(const InstanceNames& n);
+
+// The pod spec of an instance: no ServiceAccount token (the database never calls the API), no
+// Service environment variables, restrictedPodSecurityContext(uid), the grace period, and the
+// given containers and volumes (initContainers only when `initContainers` is a non-empty array).
+Json instancePodSpec(int uid, int terminationGracePeriodSeconds, Json initContainers, Json containers, Json volumes);
+
+// The StatefulSet "<base>" around `podSpec`: one replica, serviceName the headless Service,
+// OrderedReady, RollingUpdate, selector instanceSelector(), the template labelled
+// standardLabels(kInstance) and annotated kAnnotationConfigHash = `configHash` (a configuration
+// change rolls the pod), and the volumeClaimTemplate "data" (ReadWriteOnce, spec.storage.size,
+// spec.storage.storageClassName when set). spec.deletionPolicy Delete or Snapshot sets
+// persistentVolumeClaimRetentionPolicy.whenDeleted to Delete; Retain keeps the PVC. Errors name
+// spec.storage.size.
+Result<Json> instanceStatefulSet(const ServiceDatabase& sdb, const Json& podSpec, const std::string& configHash);
 
 // servicedb.io/database=<name>, servicedb.io/component=instance,
 // app.kubernetes.io/managed-by=servicedb-operator. The StatefulSet's selector (immutable) and the

@@ -107,10 +107,6 @@ std::string pgHbaConf() {
          "hostnossl  all       all   ::/0             reject\n";
 }
 
-Json secretEnv(const std::string& name, const std::string& secret, const std::string& key) {
-  return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
-}
-
 Json isReadyProbe() {
   // Over TCP on 127.0.0.1, not the socket: during initialisation the entrypoint's temporary server
   // listens on the socket only, and must not count as ready. pg_isready needs no password.
@@ -120,24 +116,7 @@ Json isReadyProbe() {
 }  // namespace
 
 Result<int> postgresMajor(const std::string& version) {
-  const std::string field = "spec.version";
-  if (version.empty()) return invalidArgument(field + ": is required for a dedicated instance (such as \"16\" or \"16.4\")");
-  size_t dot = version.find('.');
-  std::string major = version.substr(0, dot);
-  std::string minor = dot == std::string::npos ? "" : version.substr(dot + 1);
-  auto digits = [](const std::string& s) {
-    return !s.empty() && s.size() <= 4 && (s.size() == 1 || s[0] != '0') &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-  };
-  if (!digits(major) || (dot != std::string::npos && !digits(minor))) {
-    return invalidArgument(field + ": \"" + version + "\" is not MAJOR or MAJOR.MINOR (such as \"16\" or \"16.4\")");
-  }
-  int m = std::stoi(major);
-  if (m < kPostgresMinMajor || m > kPostgresMaxMajor) {
-    return invalidArgument(field + ": PostgreSQL " + major + " is not supported (supported: " +
-                           std::to_string(kPostgresMinMajor) + " to " + std::to_string(kPostgresMaxMajor) + ")");
-  }
-  return m;
+  return versionMajor(version, {"PostgreSQL", kPostgresMinMajor, kPostgresMaxMajor, 2, "\"16\" or \"16.4\""});
 }
 
 int64_t postgresSharedBuffersMb(int64_t memoryLimitBytes) { return std::max<int64_t>(32, memoryLimitBytes / 4 / kMi); }
@@ -157,9 +136,6 @@ Result<Json> postgresStatefulSet(const ServiceDatabase& sdb, const PostgresInsta
   if (auto major = postgresMajor(sdb.version); !major.ok()) return major.error();
   auto resources = containerResources(sdb);
   if (!resources.ok()) return resources.error();
-  auto size = quantityBytes(sdb.storageSize, "spec.storage.size");
-  if (!size.ok()) return size.error();
-  if (*size <= 0) return invalidArgument("spec.storage.size: must be more than 0, got " + sdb.storageSize);
   const InstanceNames n = instanceNames(sdb);
   const std::string data = kDataMount;
 
@@ -181,8 +157,8 @@ Result<Json> postgresStatefulSet(const ServiceDatabase& sdb, const PostgresInsta
       {"imagePullPolicy", "IfNotPresent"},
       // The image's docker-entrypoint puts `postgres` in front of arguments that start with '-'.
       {"args", Json::array({"-c", std::string("config_file=") + kConfigDir + "/postgresql.conf"})},
-      {"env", Json::array({secretEnv("POSTGRES_USER", n.superuserSecret, "username"),
-                           secretEnv("POSTGRES_PASSWORD", n.superuserSecret, "password"),
+      {"env", Json::array({secretKeyEnv("POSTGRES_USER", n.superuserSecret, "username"),
+                           secretKeyEnv("POSTGRES_PASSWORD", n.superuserSecret, "password"),
                            {{"name", "PGDATA"}, {"value", data + "/pgdata"}},
                            {{"name", "POSTGRES_INITDB_ARGS"}, {"value", "--auth-local=peer --auth-host=scram-sha-256"}}})},
       {"ports", Json::array({{{"name", kPostgresPortName}, {"containerPort", kPostgresPort}, {"protocol", "TCP"}}})},
@@ -202,36 +178,12 @@ Result<Json> postgresStatefulSet(const ServiceDatabase& sdb, const PostgresInsta
   const int64_t shmMi = std::max<int64_t>(64, resources->memoryLimitBytes / 4 / kMi);
   Json volumes = Json::array(
       {{{"name", "config"}, {"configMap", {{"name", n.configMap}}}},
-       {{"name", "tls"}, {"secret", {{"secretName", n.tlsSecret}, {"defaultMode", 0640}}}},
+       instanceTlsVolume(n),
        {{"name", "run"}, {"emptyDir", {{"sizeLimit", "16Mi"}}}},
        {{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "64Mi"}}}},
        {{"name", "shm"}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimit", std::to_string(shmMi) + "Mi"}}}}});
-  Json podSpec = {{"automountServiceAccountToken", false},
-                  {"enableServiceLinks", false},
-                  {"terminationGracePeriodSeconds", 60},
-                  {"securityContext", restrictedPodSecurityContext(kPostgresUid)},
-                  {"containers", Json::array({container})},
-                  {"volumes", volumes}};
-  Json pvcSpec = {{"accessModes", Json::array({"ReadWriteOnce"})},
-                  {"resources", {{"requests", {{"storage", sdb.storageSize}}}}}};
-  if (!sdb.storageClassName.empty()) pvcSpec["storageClassName"] = sdb.storageClassName;
-  const Labels labels = standardLabels(sdb, Component::kInstance);
-  const std::string whenDeleted = sdb.deletionPolicy == "Retain" ? "Retain" : "Delete";
-  return Json{
-      {"apiVersion", "apps/v1"},
-      {"kind", "StatefulSet"},
-      {"metadata", instanceMetadata(sdb, n.base)},
-      {"spec",
-       {{"replicas", 1},
-        {"serviceName", n.headlessService},
-        {"podManagementPolicy", "OrderedReady"},
-        {"updateStrategy", {{"type", "RollingUpdate"}}},
-        {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", whenDeleted}, {"whenScaled", "Retain"}}},
-        {"selector", {{"matchLabels", instanceSelector(sdb)}}},
-        {"template",
-         {{"metadata", {{"labels", labels}, {"annotations", {{kAnnotationConfigHash, configHash}}}}}, {"spec", podSpec}}},
-        {"volumeClaimTemplates",
-         Json::array({{{"metadata", {{"name", "data"}, {"labels", labels}}}, {"spec", pvcSpec}}})}}}};
+  return instanceStatefulSet(sdb, instancePodSpec(kPostgresUid, 60, Json::array(), Json::array({container}), volumes),
+                             configHash);
 }
 
 std::optional<Json> postgresPodDisruptionBudget(const ServiceDatabase&) { return std::nullopt; }

@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -389,5 +390,22 @@ Result<size_t> RespClient::readRaw(uint8_t* buf, size_t size) {
 
 bool RespClient::broken() const { return impl_->broken; }
 bool RespClient::usesTls() const { return impl_->ssl != nullptr; }
+
+std::string RespClient::peerCertificatePem() const {
+  if (impl_->ssl == nullptr) return "";
+  X509* cert = SSL_get1_peer_certificate(impl_->ssl);
+  if (cert == nullptr) return "";
+  std::string out;
+  if (BIO* bio = BIO_new(BIO_s_mem())) {
+    if (PEM_write_bio_X509(bio, cert) == 1) {
+      char* data = nullptr;
+      const long n = BIO_get_mem_data(bio, &data);
+      if (n > 0) out.assign(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+  }
+  X509_free(cert);
+  return out;
+}
 
 }  // namespace sdb::engines::redis

@@ -86,6 +86,9 @@ class RespClient {
 
   bool broken() const;
   bool usesTls() const;
+  // The certificate the server presented in the TLS handshake (PEM; "" over plain TCP), e.g. to
+  // see which one a server serves after reloading its certificate files.
+  std::string peerCertificatePem() const;
 
  private:
   struct Impl;

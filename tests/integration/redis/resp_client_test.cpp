@@ -1,6 +1,6 @@
 // The RESP-over-TLS admin client against a real redis-server 7: full verification (CA, host name,
-// SNI), client certificates, binary safety, pipelining, timeouts, and proof with a recording proxy
-// that the admin password never crosses the wire in clear over TLS.
+// SNI), the presented certificate, client certificates, binary safety, pipelining, timeouts, and
+// proof with a recording proxy that the admin password never crosses the wire in clear over TLS.
 #include "operator/engines/redis/resp_client.h"
 
 #include <arpa/inet.h>
@@ -100,6 +100,18 @@ TEST_F(RespClientTest, TlsWithFullVerificationAuthenticatesAsAdmin) {
   auto who = c->call({"ACL", "WHOAMI"}, "whoami");
   ASSERT_TRUE(who.ok()) << who.error().toString();
   EXPECT_EQ(who->str, server_->adminUser());
+}
+
+TEST_F(RespClientTest, ThePresentedCertificateIsTheServersOwn) {
+  auto tls = RespClient::connect(server_->admin());
+  ASSERT_TRUE(tls.ok()) << tls.error().toString();
+  std::ifstream in(server_->dir() + "/server.crt");
+  const std::string crt((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(crt.empty());
+  EXPECT_EQ(pki::serialHex(tls->peerCertificatePem()).value(), pki::serialHex(crt).value());
+  auto plain = RespClient::connect(server_->admin(/*tls=*/false));
+  ASSERT_TRUE(plain.ok()) << plain.error().toString();
+  EXPECT_EQ(plain->peerCertificatePem(), "");
 }
 
 TEST_F(RespClientTest, TlsNeedsACaFile) {

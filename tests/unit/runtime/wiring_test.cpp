@@ -35,7 +35,10 @@ TEST(Wiring, ServiceDatabaseControllerAndPlaceholdersThenSigtermShutsDownGracefu
   apimachinery::InProcessKubeClient client(*store);
   ASSERT_TRUE(client.create(res::kNamespaces, "", nsObject("ops")).ok());
   ASSERT_TRUE(installServicedbCrds(client));
-  ASSERT_TRUE(client.create(res::kServiceDatabases, "ops", loadExample("servicedatabase-redis-dedicated.yaml")).ok());
+  // Every (engine, mode) pair has a backend now; spec.restore is what the controller still refuses.
+  Json sdb = loadExample("servicedatabase-redis-dedicated.yaml");
+  sdb["spec"]["restore"] = {{"fromBackup", {{"policy", "nightly"}}}};
+  ASSERT_TRUE(client.create(res::kServiceDatabases, "ops", sdb).ok());
   ASSERT_TRUE(client.create(res::kBackupPolicies, "ops", loadExample("backuppolicy-pvc.yaml")).ok());
   cli::RunOptions o;
   o.operatorNamespace = "ops";
@@ -54,9 +57,9 @@ TEST(Wiring, ServiceDatabaseControllerAndPlaceholdersThenSigtermShutsDownGracefu
     auto c = runtime::findCondition((*l)["items"][0].value("status", Json::object()), "Stalled");
     return c && c->status == "True" ? c->reason + ": " + c->message : std::string();
   };
-  // The real ServiceDatabase controller says what is implemented; the placeholder says the kind is not.
+  // The real ServiceDatabase controller says what it does not implement; the placeholder says the kind is not.
   ASSERT_TRUE(eventually([&] { return !stalledMessage(res::kServiceDatabases).empty(); }));
-  EXPECT_NE(stalledMessage(res::kServiceDatabases).find("implemented: mongodb (shared), postgres (dedicated), postgres (shared), redis (shared)"), std::string::npos)
+  EXPECT_NE(stalledMessage(res::kServiceDatabases).find("NotImplemented: spec.restore"), std::string::npos)
       << stalledMessage(res::kServiceDatabases);
   ASSERT_TRUE(eventually([&] { return !stalledMessage(res::kBackupPolicies).empty(); }));
   EXPECT_NE(stalledMessage(res::kBackupPolicies).find("BackupPolicy controller is not implemented"), std::string::npos)
