@@ -297,9 +297,47 @@ Json superuserSecret(const ServiceDatabase& sdb, const InstanceNames& n, const s
   return secret(sdb, n.superuserSecret, "Opaque", {{"username", username}, {"password", password}});
 }
 
+std::string tlsCombinedPem(const std::string& certPem, const std::string& keyPem) {
+  // PEM blocks must start on a line of their own.
+  return certPem + (certPem.empty() || certPem.back() == '\n' ? "" : "\n") + keyPem;
+}
+
 Json tlsSecret(const ServiceDatabase& sdb, const InstanceNames& n, const std::string& certPem, const std::string& keyPem,
                const std::string& caPem) {
-  return secret(sdb, n.tlsSecret, "kubernetes.io/tls", {{"tls.crt", certPem}, {"tls.key", keyPem}, {"ca.crt", caPem}});
+  return secret(sdb, n.tlsSecret, "kubernetes.io/tls",
+                {{"tls.crt", certPem}, {"tls.key", keyPem}, {"tls.pem", tlsCombinedPem(certPem, keyPem)}, {"ca.crt", caPem}});
+}
+
+Result<Json> instanceStatefulSet(const ServiceDatabase& sdb, Json podSpec, const Json& templateAnnotations) {
+  auto size = quantityBytes(sdb.storageSize, "spec.storage.size");
+  if (!size.ok()) return size.error();
+  if (*size <= 0) return invalidArgument("spec.storage.size: must be more than 0, got " + sdb.storageSize);
+  const InstanceNames n = instanceNames(sdb);
+  Json pvcSpec = {{"accessModes", Json::array({"ReadWriteOnce"})},
+                  {"resources", {{"requests", {{"storage", sdb.storageSize}}}}}};
+  if (!sdb.storageClassName.empty()) pvcSpec["storageClassName"] = sdb.storageClassName;
+  const Labels labels = standardLabels(sdb, Component::kInstance);
+  Json templateMetadata = {{"labels", labels}};
+  if (templateAnnotations.is_object() && !templateAnnotations.empty()) templateMetadata["annotations"] = templateAnnotations;
+  const std::string whenDeleted = sdb.deletionPolicy == "Retain" ? "Retain" : "Delete";
+  return Json{
+      {"apiVersion", "apps/v1"},
+      {"kind", "StatefulSet"},
+      {"metadata", instanceMetadata(sdb, n.base)},
+      {"spec",
+       {{"replicas", 1},
+        {"serviceName", n.headlessService},
+        {"podManagementPolicy", "OrderedReady"},
+        {"updateStrategy", {{"type", "RollingUpdate"}}},
+        {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", whenDeleted}, {"whenScaled", "Retain"}}},
+        {"selector", {{"matchLabels", instanceSelector(sdb)}}},
+        {"template", {{"metadata", templateMetadata}, {"spec", std::move(podSpec)}}},
+        {"volumeClaimTemplates",
+         Json::array({{{"metadata", {{"name", "data"}, {"labels", labels}}}, {"spec", pvcSpec}}})}}}};
+}
+
+Json secretKeyEnv(const std::string& name, const std::string& secret, const std::string& key) {
+  return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
 }
 
 std::string configMapHash(const Json& configMap) {

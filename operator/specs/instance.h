@@ -112,9 +112,26 @@ Json clusterIpService(const ServiceDatabase& sdb, const InstanceNames& n, const 
 // instance's container environment. Labels standardLabels(kInstance); owner reference.
 Json superuserSecret(const ServiceDatabase& sdb, const InstanceNames& n, const std::string& username,
                      const std::string& password);
-// The server's TLS Secret (type kubernetes.io/tls; keys tls.crt, tls.key, ca.crt; PEM).
+// The server's TLS Secret (type kubernetes.io/tls; PEM): tls.crt, tls.key, ca.crt, and tls.pem =
+// tls.crt followed by tls.key (tlsCombinedPem), for servers that read certificate and key from one
+// file (mongod's --tlsCertificateKeyFile). tls.pem lives in the same Secret, rather than being
+// concatenated by an init container, so the kubelet swaps it together with tls.crt on renewal and a
+// running server can reload it.
+std::string tlsCombinedPem(const std::string& certPem, const std::string& keyPem);
 Json tlsSecret(const ServiceDatabase& sdb, const InstanceNames& n, const std::string& certPem,
                const std::string& keyPem, const std::string& caPem);
+
+// The StatefulSet "<base>" of an instance around an engine's pod spec: one replica, serviceName the
+// headless Service, OrderedReady, RollingUpdate, selector instanceSelector(), pod template labels
+// standardLabels(kInstance) with `templateAnnotations` (none when empty), and the volumeClaimTemplate
+// "data" (ReadWriteOnce, spec.storage.size, spec.storage.storageClassName when set). spec.deletionPolicy
+// Delete or Snapshot sets persistentVolumeClaimRetentionPolicy.whenDeleted to Delete (the finalizer
+// has taken any snapshot before the StatefulSet goes); Retain keeps the PVC. Errors name
+// spec.storage.size.
+Result<Json> instanceStatefulSet(const ServiceDatabase& sdb, Json podSpec, const Json& templateAnnotations);
+
+// A container env entry taken from a Secret's key (never the value itself).
+Json secretKeyEnv(const std::string& name, const std::string& secret, const std::string& key);
 
 // SHA-256 (hex) of a ConfigMap's `data` and `binaryData`, for kAnnotationConfigHash.
 std::string configMapHash(const Json& configMap);

@@ -107,10 +107,6 @@ std::string pgHbaConf() {
          "hostnossl  all       all   ::/0             reject\n";
 }
 
-Json secretEnv(const std::string& name, const std::string& secret, const std::string& key) {
-  return {{"name", name}, {"valueFrom", {{"secretKeyRef", {{"name", secret}, {"key", key}}}}}};
-}
-
 Json isReadyProbe() {
   // Over TCP on 127.0.0.1, not the socket: during initialisation the entrypoint's temporary server
   // listens on the socket only, and must not count as ready. pg_isready needs no password.
@@ -157,9 +153,6 @@ Result<Json> postgresStatefulSet(const ServiceDatabase& sdb, const PostgresInsta
   if (auto major = postgresMajor(sdb.version); !major.ok()) return major.error();
   auto resources = containerResources(sdb);
   if (!resources.ok()) return resources.error();
-  auto size = quantityBytes(sdb.storageSize, "spec.storage.size");
-  if (!size.ok()) return size.error();
-  if (*size <= 0) return invalidArgument("spec.storage.size: must be more than 0, got " + sdb.storageSize);
   const InstanceNames n = instanceNames(sdb);
   const std::string data = kDataMount;
 
@@ -181,8 +174,8 @@ Result<Json> postgresStatefulSet(const ServiceDatabase& sdb, const PostgresInsta
       {"imagePullPolicy", "IfNotPresent"},
       // The image's docker-entrypoint puts `postgres` in front of arguments that start with '-'.
       {"args", Json::array({"-c", std::string("config_file=") + kConfigDir + "/postgresql.conf"})},
-      {"env", Json::array({secretEnv("POSTGRES_USER", n.superuserSecret, "username"),
-                           secretEnv("POSTGRES_PASSWORD", n.superuserSecret, "password"),
+      {"env", Json::array({secretKeyEnv("POSTGRES_USER", n.superuserSecret, "username"),
+                           secretKeyEnv("POSTGRES_PASSWORD", n.superuserSecret, "password"),
                            {{"name", "PGDATA"}, {"value", data + "/pgdata"}},
                            {{"name", "POSTGRES_INITDB_ARGS"}, {"value", "--auth-local=peer --auth-host=scram-sha-256"}}})},
       {"ports", Json::array({{{"name", kPostgresPortName}, {"containerPort", kPostgresPort}, {"protocol", "TCP"}}})},
@@ -212,26 +205,7 @@ Result<Json> postgresStatefulSet(const ServiceDatabase& sdb, const PostgresInsta
                   {"securityContext", restrictedPodSecurityContext(kPostgresUid)},
                   {"containers", Json::array({container})},
                   {"volumes", volumes}};
-  Json pvcSpec = {{"accessModes", Json::array({"ReadWriteOnce"})},
-                  {"resources", {{"requests", {{"storage", sdb.storageSize}}}}}};
-  if (!sdb.storageClassName.empty()) pvcSpec["storageClassName"] = sdb.storageClassName;
-  const Labels labels = standardLabels(sdb, Component::kInstance);
-  const std::string whenDeleted = sdb.deletionPolicy == "Retain" ? "Retain" : "Delete";
-  return Json{
-      {"apiVersion", "apps/v1"},
-      {"kind", "StatefulSet"},
-      {"metadata", instanceMetadata(sdb, n.base)},
-      {"spec",
-       {{"replicas", 1},
-        {"serviceName", n.headlessService},
-        {"podManagementPolicy", "OrderedReady"},
-        {"updateStrategy", {{"type", "RollingUpdate"}}},
-        {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", whenDeleted}, {"whenScaled", "Retain"}}},
-        {"selector", {{"matchLabels", instanceSelector(sdb)}}},
-        {"template",
-         {{"metadata", {{"labels", labels}, {"annotations", {{kAnnotationConfigHash, configHash}}}}}, {"spec", podSpec}}},
-        {"volumeClaimTemplates",
-         Json::array({{{"metadata", {{"name", "data"}, {"labels", labels}}}, {"spec", pvcSpec}}})}}}};
+  return instanceStatefulSet(sdb, std::move(podSpec), {{kAnnotationConfigHash, configHash}});
 }
 
 std::optional<Json> postgresPodDisruptionBudget(const ServiceDatabase&) { return std::nullopt; }
