@@ -6,16 +6,10 @@
 
 #include <thread>
 
-#include "controllers/servicedatabase/ca_store.h"
-#include "controllers/servicedatabase/dedicated_backend.h"
 #include "controllers/servicedatabase/instance_tls.h"
 #include "controllers/servicedatabase/postgres_dedicated.h"
-#include "e2e/apimachinery_client/inprocess_client.h"
-#include "operator/core/clock.h"
-#include "operator/engines/fake_engine.h"
 #include "operator/specs/credentials_secret.h"
-#include "tests/unit/runtime/fixture.h"
-#include "tests/unit/servicedatabase/test_client.h"
+#include "tests/unit/servicedatabase/dedicated_fixture.h"
 
 namespace sdb::controllers::servicedatabase {
 namespace {
@@ -23,92 +17,11 @@ namespace {
 namespace res = kube::resources;
 using namespace std::chrono_literals;
 
-class DedicatedTest : public ::testing::Test {
+class DedicatedTest : public testing::DedicatedFixture {
  protected:
-  void SetUp() override {
-    store_ = runtime::testing::openStore();
-    ASSERT_TRUE(store_);
-    client_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
-    for (const char* ns : {"shop", "other", "servicedb-system"}) {
-      ASSERT_TRUE(client_->create(res::kNamespaces, "", runtime::testing::nsObject(ns)).ok());
-    }
-    ASSERT_TRUE(runtime::testing::installServicedbCrds(*client_));
-    secrets_ = std::make_unique<LiveReader>(*client_, res::kSecrets);
-    statefulSets_ = std::make_unique<LiveReader>(*client_, res::kStatefulSets);
-    services_ = std::make_unique<LiveReader>(*client_, res::kServices);
-    configMaps_ = std::make_unique<LiveReader>(*client_, res::kConfigMaps);
-    ca_ = std::make_unique<CaStore>(*client_, nullptr, "servicedb-system", "servicedb-operator");
-    InstanceReaders readers;
-    readers.secrets = secrets_.get();
-    readers.statefulSets = statefulSets_.get();
-    readers.services = services_.get();
-    readers.configMaps = configMaps_.get();
-    readers.networkPolicies = [this](const std::string& ns) {
-      auto l = client_->list(res::kNetworkPolicies, ns);
-      return l.ok() ? l->value("items", Json::array()).get<std::vector<Json>>() : std::vector<Json>{};
-    };
-    readers.serviceDatabases = [this](const std::string& ns) {
-      std::vector<specs::ServiceDatabase> out;
-      auto l = client_->list(res::kServiceDatabases, ns);
-      if (!l.ok()) return out;
-      for (const auto& o : l->value("items", Json::array())) {
-        if (auto s = specs::parseServiceDatabase(o); s.ok()) out.push_back(*s);
-      }
-      return out;
-    };
-    InstanceEngine engine = postgresInstanceEngine({});
-    engine.engine = [this](const InstanceConnection& c) -> std::unique_ptr<engines::Engine> {
-      lastConnection_ = c;
-      return std::make_unique<testing::FakeEngineView>(fake_);
-    };
-    engine.reloadTls = [this](const InstanceConnection&, const std::string& serial) -> Result<std::string> {
-      ++reloads_;
-      return serial;
-    };
-    DedicatedOptions o;
-    o.operatorNamespace = "servicedb-system";
-    o.operatorCidrs = {"198.18.7.1/32"};
-    o.clock = &clock_;
-    backend_ = std::make_unique<DedicatedBackend>(*client_, readers, *ca_, engine, o);
-  }
-
-  Json sdbObject(const std::string& name, const std::string& service, Json extra = Json::object()) {
-    Json spec = {{"service", service}, {"engine", "postgres"}, {"version", "15"}, {"storage", {{"size", "1Gi"}}}};
-    spec.update(extra);
-    Json o = {{"apiVersion", "servicedb.io/v1alpha1"},
-              {"kind", "ServiceDatabase"},
-              {"metadata", {{"name", name}, {"namespace", "shop"}}},
-              {"spec", spec}};
-    auto c = client_->create(res::kServiceDatabases, "shop", o);
-    EXPECT_TRUE(c.ok()) << c.error().toString();
-    return c.ok() ? *c : o;
-  }
-  specs::ServiceDatabase parsed(const Json& o) { return *specs::parseServiceDatabase(o); }
-  Json get(const kube::ResourceRef& r, const std::string& name, const std::string& ns = "shop") {
-    auto g = client_->get(r, ns, name);
-    return g.ok() ? *g : Json();
-  }
-  std::string rv() {
-    auto l = client_->list(res::kNamespaces, "");
-    return l.ok() ? jsonString(*l, {"metadata", "resourceVersion"}) : "";
-  }
-  // What the StatefulSet controller and the kubelet would report once the pod is ready.
-  void markReady(const std::string& sts) {
-    Json o = get(res::kStatefulSets, sts);
-    o["status"] = {{"observedGeneration", o["metadata"]["generation"]}, {"replicas", 1}, {"readyReplicas", 1},
-                   {"updatedReplicas", 1}, {"currentRevision", "r1"}, {"updateRevision", "r1"}};
-    ASSERT_TRUE(client_->updateStatus(res::kStatefulSets, "shop", o, {}).ok());
-  }
-
-  FakeClock clock_{std::chrono::system_clock::now()};
-  std::unique_ptr<apimachinery::Store> store_;
-  std::unique_ptr<apimachinery::InProcessKubeClient> client_;
-  std::unique_ptr<LiveReader> secrets_, statefulSets_, services_, configMaps_;
-  std::unique_ptr<CaStore> ca_;
-  std::unique_ptr<DedicatedBackend> backend_;
-  engines::FakeEngine fake_;
-  InstanceConnection lastConnection_;
-  int reloads_ = 0;
+  InstanceEngine instanceEngine() override { return postgresInstanceEngine({}); }
+  std::string engineName() const override { return "postgres"; }
+  std::string version() const override { return "15"; }
 };
 
 TEST_F(DedicatedTest, TwoReplicasRacingAtFirstStartEndWithOneCa) {
