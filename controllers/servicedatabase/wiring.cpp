@@ -17,10 +17,6 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
                      std::make_unique<RedisSharedBackend>(manager.client(), std::move(options.redisShared)));
   reg->backends->add("mongodb", "shared",
                      std::make_unique<MongoSharedBackend>(manager.client(), std::move(options.mongoShared)));
-  reg->backends->add("redis", "shared",
-                     std::make_unique<RedisSharedBackend>(manager.client(), std::move(options.redisShared)));
-  reg->backends->add("mongodb", "shared",
-                     std::make_unique<MongoSharedBackend>(manager.client(), std::move(options.mongoShared)));
   if (!options.reconciler.events) options.reconciler.events = &manager.events();
   reg->reconciler = std::make_unique<ServiceDatabaseReconciler>(manager.client(), *reg->serviceDatabases,
                                                                 *reg->secrets, *reg->backends, options.reconciler);
