@@ -88,6 +88,9 @@ DedicatedBackend::DedicatedBackend(kube::KubeClient& client, InstanceReaders rea
 
 std::optional<Problem> DedicatedBackend::check(const specs::ServiceDatabase& sdb) const {
   if (auto major = engine_.major(sdb.version); !major.ok()) return Problem{"InvalidSpec", major.error().message, true, false};
+  if (engine_.validate) {
+    if (auto bad = engine_.validate(sdb)) return Problem{"InvalidSpec", *bad, true, false};
+  }
   if (!sdb.tlsEnabled) {
     return Problem{"InvalidSpec", "spec.tls.enabled: TLS cannot be disabled for a dedicated instance (docs/api.md, TLS)",
                    true, false};

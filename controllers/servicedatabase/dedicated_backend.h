@@ -5,8 +5,8 @@
 // NetworkIsolated condition, day-2 changes of version and storage, readiness, and deletion.
 //
 // open(), in order (each step reads the operator's caches; it writes only what differs):
-//   1. checks: spec.version parses and keeps its major; spec.access is well formed and selects no
-//      other service's pods (accessConflict);
+//   1. checks: spec.version parses and keeps its major; the engine's own checks (validate);
+//      spec.access is well formed and selects no other service's pods (accessConflict);
 //   2. the superuser Secret: generated once and stored before the instance first uses it;
 //   3. the headless and ClusterIP Services; the server certificate for every DNS form of them and the
 //      clusterIP (instance_tls.h);
@@ -63,6 +63,9 @@ struct InstanceEngine {
   std::string bindingType;  // "postgresql"
   // The major version of spec.version (refusing what the engine cannot run), for step 1.
   std::function<Result<int>(const std::string& version)> major;
+  // Other engine-specific spec checks for step 1 (e.g. spec.databaseName), before anything is
+  // created: a message naming the field, or nullopt. Empty function: none.
+  std::function<std::optional<std::string>(const specs::ServiceDatabase&)> validate;
   // The workload objects in apply order (ConfigMaps first, the StatefulSet last).
   std::function<Result<std::vector<Json>>(const specs::ServiceDatabase&)> workload;
   std::function<std::unique_ptr<engines::Engine>(const InstanceConnection&)> engine;

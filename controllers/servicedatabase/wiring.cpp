@@ -72,6 +72,9 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
                      std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
                                                         postgresInstanceEngine(options.postgresInstance),
                                                         options.dedicated));
+  reg->backends->add("mongodb", "dedicated",
+                     std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
+                                                        mongoInstanceEngine(options.mongoInstance), options.dedicated));
   return reg;
 }
 
