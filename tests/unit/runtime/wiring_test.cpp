@@ -56,7 +56,8 @@ TEST(Wiring, ServiceDatabaseControllerAndPlaceholdersThenSigtermShutsDownGracefu
   };
   // The real ServiceDatabase controller says what is implemented; the placeholder says the kind is not.
   ASSERT_TRUE(eventually([&] { return !stalledMessage(res::kServiceDatabases).empty(); }));
-  EXPECT_NE(stalledMessage(res::kServiceDatabases).find("implemented: mongodb (shared), postgres (shared), redis (shared)"), std::string::npos)
+  EXPECT_NE(stalledMessage(res::kServiceDatabases).find(
+                "implemented: mongodb (dedicated), mongodb (shared), postgres (dedicated), postgres (shared), redis (shared)"), std::string::npos)
       << stalledMessage(res::kServiceDatabases);
   ASSERT_TRUE(eventually([&] { return !stalledMessage(res::kBackupPolicies).empty(); }));
   EXPECT_NE(stalledMessage(res::kBackupPolicies).find("BackupPolicy controller is not implemented"), std::string::npos)
