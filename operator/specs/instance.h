@@ -1,8 +1,9 @@
 // Engine-neutral pieces of a dedicated database instance (spec.mode: dedicated): child object
 // names, the owner reference, the server certificate's DNS names, Kubernetes quantities, container
 // resources with their defaults, the restricted Pod Security contexts, the two Services, and the
-// superuser and TLS Secrets. The engines' builders (postgres_instance.h, later Redis and MongoDB)
-// assemble their StatefulSets and ConfigMaps from these.
+// superuser and TLS Secrets, and the StatefulSet around an engine's pod. The engines' builders
+// (postgres_instance.h, mongo_instance.h, later Redis) assemble their StatefulSets and ConfigMaps
+// from these.
 //
 // Names: every child name is a DNS-1035 label of at most 63 characters. The base is
 // "<metadata.name>-<engine image name>" ("orders-postgres") when that is a DNS-1035 label of at

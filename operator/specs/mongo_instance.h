@@ -2,8 +2,9 @@
 // on top of the engine-neutral pieces of instance.h (names, labels, owner reference, Services,
 // Secrets, resources, restricted security contexts, the StatefulSet around a pod spec). There is no
 // ConfigMap: everything mongod needs is on its command line. Tests: golden files
-// tests/unit/specs/golden/mongo_statefulset*.json and mongo_instance_test.cpp (properties one by
-// one; the local cluster's restricted Pod Security admission and StatefulSet controller).
+// tests/unit/specs/golden/mongo_statefulset*.json with mongo_instance_test.cpp (properties one by
+// one), and mongo_pod_security_test.cpp (the local cluster's restricted Pod Security admission and
+// StatefulSet controller).
 //
 // The pod runs the official image `<imageRepository>:<spec.version>` as its mongodb user (uid/gid
 // 999) under Pod Security "restricted", with a read-only root filesystem:
