@@ -313,6 +313,7 @@ PResult<Session> DedicatedBackend::open(const specs::ServiceDatabase& sdb) {
                                options_.tls, options_.fieldManager, clock_.now());
   if (!tls.ok()) return step.fail(tls.error());
   if (tls->issued) step.changes.push_back("issued a server certificate (" + tls->why + "), serial " + tls->serial);
+  if (tls->rewritten) step.changes.push_back("rewrote Secret \"" + step.names.tlsSecret + "\" with the same certificate (" + tls->why + ")");
 
   // The NetworkPolicy before the pods exist, so they are never reachable unprotected.
   specs::InstanceNetworkInput net;

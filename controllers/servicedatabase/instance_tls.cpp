@@ -16,23 +16,26 @@ TlsDecision decideTls(const std::map<std::string, std::string>& data, const std:
     return it == data.end() ? std::string() : it->second;
   };
   const std::string cert = get("tls.crt");
-  if (cert.empty() || get("tls.key").empty()) return {true, "no certificate yet", std::nullopt};
+  if (cert.empty() || get("tls.key").empty()) return {true, false, "no certificate yet", std::nullopt};
   auto from = pki::notBefore(cert);
   auto to = pki::notAfter(cert);
   auto have = pki::subjectAltNames(cert);
-  if (!from.ok() || !to.ok() || !have.ok()) return {true, "the stored certificate is unreadable", std::nullopt};
+  if (!from.ok() || !to.ok() || !have.ok()) return {true, false, "the stored certificate is unreadable", std::nullopt};
   if (get("ca.crt") != caPem || !pki::issuedBy(cert, caPem)) {
-    return {true, "the operator's CA changed", std::nullopt};
+    return {true, false, "the operator's CA changed", std::nullopt};
   }
   std::sort(sans.begin(), sans.end());
   sans.erase(std::unique(sans.begin(), sans.end()), sans.end());
-  if (*have != sans) return {true, "the instance's names or address changed", std::nullopt};
+  if (*have != sans) return {true, false, "the instance's names or address changed", std::nullopt};
   const auto life = *to - *from;
-  if (life > options.validity + std::chrono::minutes(2)) return {true, "the configured validity is shorter", std::nullopt};
+  if (life > options.validity + std::chrono::minutes(2)) return {true, false, "the configured validity is shorter", std::nullopt};
   const auto renewAt =
       *from + std::chrono::duration_cast<std::chrono::system_clock::duration>(life * options.renewAfter);
-  if (now >= renewAt) return {true, "renewal due", std::nullopt};
-  return {false, "", renewAt};
+  if (now >= renewAt) return {true, false, "renewal due", std::nullopt};
+  if (get("tls.pem") != specs::tlsCombinedPem(cert, get("tls.key"))) {
+    return {false, true, "the Secret's tls.pem is missing or does not match tls.crt and tls.key", renewAt};
+  }
+  return {false, false, "", renewAt};
 }
 
 PResult<InstanceTls> ensureInstanceTls(kube::KubeClient& client, const ObjectReader& secrets,
@@ -63,6 +66,16 @@ PResult<InstanceTls> ensureInstanceTls(kube::KubeClient& client, const ObjectRea
     out.serial = serial.ok() ? *serial : "";
     if (d.renewAt) {
       out.renewIn = std::chrono::duration_cast<std::chrono::seconds>(*d.renewAt - now) + std::chrono::seconds(1);
+    }
+    if (d.rewrite) {
+      Json secret = specs::tlsSecret(sdb, names, data["tls.crt"], data["tls.key"], ca.certificatePem);
+      kube::PatchOptions opts;
+      opts.fieldManager = fieldManager;
+      opts.force = true;
+      auto applied = client.patch(res::kSecrets, sdb.ns, name, kube::PatchType::kApply, dumpJson(secret), opts);
+      if (!applied.ok()) return Problem{"ApiError", "writing Secret \"" + name + "\": " + applied.error().toString(), false, true};
+      out.rewritten = true;
+      out.why = d.why;
     }
     return out;
   }

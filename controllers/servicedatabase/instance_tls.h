@@ -6,6 +6,8 @@
 // ones (every DNS form of the instance's Services and pod, plus the clusterIP), or once
 // `renewAfter` (default two thirds) of its validity (default 90 days) has passed. Both are
 // configurable (`servicedb-operator run --instance-cert-validity`), so tests use short lives.
+// A Secret whose certificate is fine but whose tls.pem is missing or stale (written before tls.pem
+// existed, or edited) is rewritten with the same certificate and key: no new certificate.
 //
 // Contract: decideTls is pure; ensureInstanceTls reads the Secret from the cache (one uncached GET
 // when the cache has none) and writes only when a certificate is issued. Private keys never reach
@@ -32,6 +34,7 @@ struct InstanceTlsOptions {
 
 struct TlsDecision {
   bool issue = false;
+  bool rewrite = false;  // keep the certificate, write the Secret again (tls.pem)
   std::string why;  // "no certificate yet", "renewal due", ... (for the event)
   std::optional<std::chrono::system_clock::time_point> renewAt;  // when the current one is due
 };
@@ -45,6 +48,7 @@ struct InstanceTls {
   std::string serial;       // of the certificate in the Secret
   std::string caPem;        // the CA clients verify against
   bool issued = false;      // a certificate was issued in this call
+  bool rewritten = false;   // the Secret was written again with the same certificate (tls.pem)
   std::string why;          // why it was issued
   std::optional<std::chrono::seconds> renewIn;  // time until the next renewal
 };

@@ -76,6 +76,9 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   reg->backends->add("redis", "dedicated",
                      std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
                                                         redisInstanceEngine(options.redisInstance), options.dedicated));
+  reg->backends->add("mongodb", "dedicated",
+                     std::make_unique<DedicatedBackend>(manager.client(), readers, *reg->ca,
+                                                        mongoInstanceEngine(options.mongoInstance), options.dedicated));
   return reg;
 }
 

@@ -2,8 +2,8 @@
 // ServiceDatabase cache; our credentials and instance Secrets, StatefulSets, Services and ConfigMaps
 // (managed-by caches) as owned children; NetworkPolicies of a namespace re-check every dedicated
 // ServiceDatabase there (NetworkIsolated). Backends: postgres/shared, redis/shared, mongodb/shared,
-// postgres/dedicated and redis/dedicated. Engines and modes without a backend are reported
-// Stalled/NotImplemented by the reconciler.
+// postgres/dedicated, redis/dedicated and mongodb/dedicated (the dedicated ones need an operator
+// namespace). Engines and modes without a backend are reported Stalled/NotImplemented by the reconciler.
 //
 // Contract: build before Manager::run(); the returned object owns the reconciler, readers and
 // backends and must outlive run().
@@ -15,6 +15,7 @@
 #include "controllers/servicedatabase/ca_store.h"
 #include "controllers/servicedatabase/dedicated_backend.h"
 #include "controllers/servicedatabase/object_reader.h"
+#include "controllers/servicedatabase/mongo_dedicated.h"
 #include "controllers/servicedatabase/mongo_shared_backend.h"
 #include "controllers/servicedatabase/postgres_shared_backend.h"
 #include "controllers/servicedatabase/redis_dedicated.h"
@@ -33,6 +34,7 @@ struct ControllerOptions {
   DedicatedOptions dedicated;
   specs::PostgresInstanceOptions postgresInstance;
   RedisDedicatedOptions redisInstance;
+  MongoDedicatedOptions mongoInstance;
   RedisSharedOptions redisShared;
   MongoSharedOptions mongoShared;
   int workers = 4;

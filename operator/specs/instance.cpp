@@ -331,7 +331,9 @@ Result<Json> instanceStatefulSet(const ServiceDatabase& sdb, const Json& podSpec
         {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", whenDeleted}, {"whenScaled", "Retain"}}},
         {"selector", {{"matchLabels", instanceSelector(sdb)}}},
         {"template",
-         {{"metadata", {{"labels", labels}, {"annotations", {{kAnnotationConfigHash, configHash}}}}}, {"spec", podSpec}}},
+         {{"metadata", configHash.empty() ? Json{{"labels", labels}}
+                                           : Json{{"labels", labels}, {"annotations", {{kAnnotationConfigHash, configHash}}}}},
+          {"spec", podSpec}}},
         {"volumeClaimTemplates",
          Json::array({{{"metadata", {{"name", "data"}, {"labels", labels}}}, {"spec", pvcSpec}}})}}}};
 }
@@ -373,9 +375,15 @@ Json superuserSecret(const ServiceDatabase& sdb, const InstanceNames& n, const s
   return secret(sdb, n.superuserSecret, "Opaque", {{"username", username}, {"password", password}});
 }
 
+std::string tlsCombinedPem(const std::string& certPem, const std::string& keyPem) {
+  // PEM blocks must start on a line of their own.
+  return certPem + (certPem.empty() || certPem.back() == '\n' ? "" : "\n") + keyPem;
+}
+
 Json tlsSecret(const ServiceDatabase& sdb, const InstanceNames& n, const std::string& certPem, const std::string& keyPem,
                const std::string& caPem) {
-  return secret(sdb, n.tlsSecret, "kubernetes.io/tls", {{"tls.crt", certPem}, {"tls.key", keyPem}, {"ca.crt", caPem}});
+  return secret(sdb, n.tlsSecret, "kubernetes.io/tls",
+                {{"tls.crt", certPem}, {"tls.key", keyPem}, {"tls.pem", tlsCombinedPem(certPem, keyPem)}, {"ca.crt", caPem}});
 }
 
 std::string configMapHash(const Json& configMap) {

@@ -2,7 +2,7 @@
 // names, the owner reference, the server certificate's DNS names, spec.version's major, Kubernetes
 // quantities, container resources with their defaults, the restricted Pod Security contexts, the
 // pod spec and StatefulSet around an engine's containers, the two Services, and the superuser and
-// TLS Secrets. The engines' builders (postgres_instance.h, redis_instance.h, later MongoDB)
+// TLS Secrets. The engines' builders (postgres_instance.h, redis_instance.h, mongo_instance.h)
 // assemble their StatefulSets and ConfigMaps from these.
 //
 // Names: every child name is a DNS-1035 label of at most 63 characters. The base is
@@ -123,8 +123,8 @@ Json instancePodSpec(int uid, int terminationGracePeriodSeconds, Json initContai
 
 // The StatefulSet "<base>" around `podSpec`: one replica, serviceName the headless Service,
 // OrderedReady, RollingUpdate, selector instanceSelector(), the template labelled
-// standardLabels(kInstance) and annotated kAnnotationConfigHash = `configHash` (a configuration
-// change rolls the pod), and the volumeClaimTemplate "data" (ReadWriteOnce, spec.storage.size,
+// standardLabels(kInstance) and annotated kAnnotationConfigHash = `configHash` when not empty (a
+// configuration change rolls the pod), and the volumeClaimTemplate "data" (ReadWriteOnce, spec.storage.size,
 // spec.storage.storageClassName when set). spec.deletionPolicy Delete or Snapshot sets
 // persistentVolumeClaimRetentionPolicy.whenDeleted to Delete; Retain keeps the PVC. Errors name
 // spec.storage.size.
@@ -146,7 +146,12 @@ Json clusterIpService(const ServiceDatabase& sdb, const InstanceNames& n, const 
 // instance's container environment. Labels standardLabels(kInstance); owner reference.
 Json superuserSecret(const ServiceDatabase& sdb, const InstanceNames& n, const std::string& username,
                      const std::string& password);
-// The server's TLS Secret (type kubernetes.io/tls; keys tls.crt, tls.key, ca.crt; PEM).
+// The server's TLS Secret (type kubernetes.io/tls; PEM): tls.crt, tls.key, ca.crt, and tls.pem =
+// tls.crt followed by tls.key (tlsCombinedPem), for servers that read certificate and key from one
+// file (mongod's --tlsCertificateKeyFile). tls.pem lives in the same Secret, rather than being
+// concatenated by an init container, so the kubelet swaps it together with tls.crt on renewal and a
+// running server can reload it.
+std::string tlsCombinedPem(const std::string& certPem, const std::string& keyPem);
 Json tlsSecret(const ServiceDatabase& sdb, const InstanceNames& n, const std::string& certPem,
                const std::string& keyPem, const std::string& caPem);
 

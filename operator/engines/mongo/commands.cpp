@@ -27,6 +27,7 @@ Command helloCommand() { return {"admin", Bson().int32("hello", 1)}; }
 Command listDatabasesCommand() { return {"admin", Bson().int32("listDatabases", 1).boolean("nameOnly", true)}; }
 Command buildInfoCommand() { return {"admin", Bson().int32("buildInfo", 1)}; }
 Command pingCommand(const std::string& database) { return {database, Bson().int32("ping", 1)}; }
+Command rotateCertificatesCommand() { return {"admin", Bson().int32("rotateCertificates", 1)}; }
 
 Command findMarkerCommand(const std::string& database) {
   return {database, Bson()

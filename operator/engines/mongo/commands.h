@@ -29,6 +29,11 @@ Command usersInfoCommand(const std::string& database, const std::vector<std::str
 Command buildInfoCommand();                                // admin: {buildInfo: 1}
 Command pingCommand(const std::string& database);
 
+// Dedicated instances: admin: {rotateCertificates: 1}. mongod (5.0 and later) reloads its
+// --tlsCertificateKeyFile and --tlsCAFile; new connections get the new certificate, open ones keep
+// theirs. Needs the cluster action rotateCertificates (root has it).
+Command rotateCertificatesCommand();
+
 // Writes (execute): one command per action.
 Command commandFor(const Action& action);
 

@@ -55,11 +55,22 @@ TEST(InstanceTls, DecidesWhenToIssue) {
   auto cert = pki::issueServerCert(*ca, so);
   ASSERT_TRUE(cert.ok());
   std::map<std::string, std::string> data{{"tls.crt", cert->certificatePem}, {"tls.key", cert->privateKeyPem},
+                                          {"tls.pem", cert->certificatePem + cert->privateKeyPem},
                                           {"ca.crt", ca->certificatePem}};
   const std::vector<std::string> sans{"198.19.0.4", "db.shop.svc"};
   EXPECT_EQ(decideTls({}, ca->certificatePem, sans, now, opts).why, "no certificate yet");
   auto fresh = decideTls(data, ca->certificatePem, sans, now + 10s, opts);
   EXPECT_FALSE(fresh.issue) << fresh.why;
+  EXPECT_FALSE(fresh.rewrite) << fresh.why;
+  // A Secret from before tls.pem existed (or with a stale one) keeps its certificate and is rewritten.
+  for (const std::string& pem : {std::string(), cert->certificatePem, cert->privateKeyPem + cert->certificatePem}) {
+    auto noPem = data;
+    noPem["tls.pem"] = pem;
+    auto d = decideTls(noPem, ca->certificatePem, sans, now + 10s, opts);
+    EXPECT_FALSE(d.issue);
+    EXPECT_TRUE(d.rewrite);
+    EXPECT_EQ(d.why, "the Secret's tls.pem is missing or does not match tls.crt and tls.key");
+  }
   ASSERT_TRUE(fresh.renewAt.has_value());
   const auto renewIn = std::chrono::duration_cast<std::chrono::milliseconds>(*fresh.renewAt - now).count();
   EXPECT_GT(renewIn, 58000);  // two thirds of 90 s after notBefore (whole seconds in the certificate)

@@ -262,7 +262,17 @@ TEST(InstanceSecrets, TlsGolden) {
   Json secret = tlsSecret(s, instanceNames(s), cert, key, ca);
   EXPECT_TRUE(matchesGolden(golden::secretReview(secret), "instance_secret_tls.json"));
   EXPECT_EQ(secret["type"], "kubernetes.io/tls");
-  EXPECT_EQ(secretData(secret), (std::map<std::string, std::string>{{"tls.crt", cert}, {"tls.key", key}, {"ca.crt", ca}}));
+  EXPECT_EQ(secretData(secret), (std::map<std::string, std::string>{
+                                    {"tls.crt", cert}, {"tls.key", key}, {"tls.pem", cert + key}, {"ca.crt", ca}}));
+}
+
+TEST(InstanceSecrets, CombinedPemIsTheCertificateThenTheKeyEachOnItsOwnLines) {
+  EXPECT_EQ(tlsCombinedPem("-----END CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\n"),
+            "-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n");
+  // A certificate without its final newline would glue the two PEM blocks onto one line.
+  EXPECT_EQ(tlsCombinedPem("-----END CERTIFICATE-----", "-----BEGIN PRIVATE KEY-----\n"),
+            "-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n");
+  EXPECT_EQ(tlsCombinedPem("", "k"), "k");
 }
 
 TEST(ConfigMapHash, FollowsDataOnly) {

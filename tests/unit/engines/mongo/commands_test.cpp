@@ -33,6 +33,7 @@ TEST(MongoCommands, ReadsAreExact) {
   expectCommand(helloCommand(), "admin", R"({"hello": {"$numberInt": "1"}})");
   expectCommand(listDatabasesCommand(), "admin", R"({"listDatabases": {"$numberInt": "1"}, "nameOnly": true})");
   expectCommand(buildInfoCommand(), "admin", R"({"buildInfo": {"$numberInt": "1"}})");
+  expectCommand(rotateCertificatesCommand(), "admin", R"({"rotateCertificates": {"$numberInt": "1"}})");
   expectCommand(findMarkerCommand("a_orders"), "a_orders",
                 R"({"find": "_servicedb", "filter": {"_id": "owner"}, "limit": {"$numberInt": "1"}, "singleBatch": true})");
   expectCommand(usersInfoCommand("a_orders", {"a_orders_migrator", "a_orders_app"}), "a_orders",
