@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "controllers/servicedatabase/postgres_binding_entries.h"
 #include "operator/engines/postgres/names.h"
 #include "operator/engines/postgres/postgres_engine.h"
 #include "operator/specs/credentials_secret.h"
@@ -81,16 +82,8 @@ InstanceEngine postgresInstanceEngine(specs::PostgresInstanceOptions options, in
   e.database = [](const specs::ServiceDatabase& sdb) { return pg::deriveNames(sdb.ns, sdb.name).database; };
   e.bindingData = [](const specs::ServiceDatabase& sdb, const Endpoint& endpoint, const std::string& ca,
                      const std::string& slot, const std::string& password) {
-    pg::Names names = pg::deriveNames(sdb.ns, sdb.name);
-    specs::PostgresBinding b;
-    b.host = endpoint.host;
-    b.port = endpoint.port;
-    b.database = endpoint.database;
-    b.username = slot == specs::kSlotMigration ? names.migrationRole : names.appRole;
-    b.password = password;
-    b.sslmode = "verify-full";
-    b.caCert = ca;
-    return specs::postgresBindingData(b);
+    return postgresBindingEntries(endpoint, pg::deriveNames(sdb.ns, sdb.name), {.sslmode = "verify-full", .caCert = ca},
+                                  slot, password);
   };
   e.reloadTls = [timeout](const InstanceConnection& conn, const std::string& serial) -> Result<std::string> {
     auto served = presentedPostgresSerial(conn, timeout);

@@ -1,6 +1,7 @@
 #include "controllers/servicedatabase/postgres_shared_backend.h"
 
 #include "controllers/servicedatabase/admin_secret.h"
+#include "controllers/servicedatabase/postgres_binding_entries.h"
 #include "operator/core/hash.h"
 #include "operator/engines/postgres/names.h"
 #include "operator/engines/postgres/postgres_engine.h"
@@ -57,17 +58,9 @@ PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) 
   s.engine = options_.engineFactory(conn);
   s.endpoint = {admin->host, admin->port, names.database};
   s.bindingType = specs::kBindingTypePostgres;
-  s.bindingData = [endpoint = s.endpoint, names, sslmode = admin->sslmode, ca = admin->caCert](
+  s.bindingData = [endpoint = s.endpoint, names, trust = PostgresServerTrust{admin->sslmode, admin->caCert}](
                       const std::string& slot, const std::string& password) {
-    specs::PostgresBinding b;
-    b.host = endpoint.host;
-    b.port = endpoint.port;
-    b.database = endpoint.database;
-    b.username = slot == specs::kSlotMigration ? names.migrationRole : names.appRole;
-    b.password = password;
-    b.sslmode = sslmode;
-    b.caCert = ca;
-    return specs::postgresBindingData(b);
+    return postgresBindingEntries(endpoint, names, trust, slot, password);
   };
   s.fingerprint = sha256Hex(conn.host + "\n" + std::to_string(conn.port) + "\n" + conn.user + "\n" + conn.password +
                             "\n" + conn.sslmode + "\n" + conn.dbname + "\n" + admin->caCert);

@@ -9,14 +9,8 @@
 set -euo pipefail
 OP=$1 ROOT=$2
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/pg_fixture.sh"
-T=$(mktemp -d /tmp/sdb-backup-keys.XXXXXX)
-S3PID=""
-cleanup() { pg_stop; [ -n "$S3PID" ] && kill "$S3PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL $*"; exit 1; }
+source "$here/backup_test_lib.sh"
+backup_test_init sdb-backup-keys
 # run NAME CMD...: runs CMD with stdout and stderr in $T/NAME.out and $T/NAME.err, sets $rc.
 run() { local name=$1; shift; set +e; "$@" >"$T/$name.out" 2>"$T/$name.err"; rc=$?; set -e; }
 expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, want $1; stderr: $(cat "$T/$3.err")"; }
@@ -95,13 +89,7 @@ rm "$T/dest/shop/rot/r0.manifest.json"
 ok "with the key back the backup exits 0 quietly; an unreadable manifest makes check-keys exit 1 naming it"
 
 # --- through S3 (s3rver + rclone)
-S3BIN="$ROOT/tools/s3rver/node_modules/.bin/s3rver"
-[ -x "$S3BIN" ] || fail "s3rver not installed (scripts/setup installs it in tools/s3rver)"
-S3PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$S3BIN" -d "$T/s3" -p "$S3PORT" -a 127.0.0.1 --configure-bucket sdb-backups --silent >"$T/s3.log" 2>&1 &
-S3PID=$!
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$S3PORT" >/dev/null && break; sleep 0.2; done
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+s3rver_start
 S=(--target shop/rot --destination s3://sdb-backups/prod --s3-endpoint "http://127.0.0.1:$S3PORT" --s3-region us-east-1)
 "$OP" backup "${S[@]}" --keys-dir "$T/keys" --key-id k-old --database shop --backup-id s1 >/dev/null
 "$OP" backup "${S[@]}" --keys-dir "$T/keys" --key-id k-new --database shop --backup-id s2 >/dev/null

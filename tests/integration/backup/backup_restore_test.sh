@@ -13,14 +13,8 @@
 set -euo pipefail
 OP=$1 ROOT=$2
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/pg_fixture.sh"
-T=$(mktemp -d /tmp/sdb-backup.XXXXXX)
-S3PID=""
-cleanup() { pg_stop; [ -n "$S3PID" ] && kill "$S3PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL $*"; exit 1; }
+source "$here/backup_test_lib.sh"
+backup_test_init sdb-backup
 
 pg_start
 psql -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE shop" >/dev/null
@@ -148,13 +142,7 @@ grep -q 'does not unwrap with key "key-2026"' "$T/err3" || fail "a wrong key is 
 ok "a wrong key is refused by name"
 
 # --- through S3 (s3rver + rclone)
-S3BIN="$ROOT/tools/s3rver/node_modules/.bin/s3rver"
-if [ ! -x "$S3BIN" ]; then fail "s3rver not installed (scripts/setup installs it in tools/s3rver)"; fi
-S3PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$S3BIN" -d "$T/s3" -p "$S3PORT" -a 127.0.0.1 --configure-bucket sdb-backups --silent >"$T/s3.log" 2>&1 &
-S3PID=$!
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$S3PORT" >/dev/null && break; sleep 0.2; done
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+s3rver_start
 # Set as on these machines: rclone fails every request with it (LoadCustomCABundleError), so the
 # runner must keep it from rclone.
 export AWS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
@@ -172,7 +160,7 @@ printf 'subjectAltName=IP:127.0.0.1\n' >"$T/srv.ext"
 openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -out "$T/srv.pem" -days 1 \
   -extfile "$T/srv.ext" 2>/dev/null
 kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null || true
-S3PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+S3PORT=$(free_port)
 "$S3BIN" -d "$T/s3tls" -p "$S3PORT" -a 127.0.0.1 --key "$T/srv.key" --cert "$T/srv.pem" --configure-bucket sdb-backups \
   --silent >"$T/s3tls.log" 2>&1 &
 S3PID=$!

@@ -11,14 +11,8 @@
 set -euo pipefail
 OP=$1 ROOT=$2
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/pg_fixture.sh"
-T=$(mktemp -d /tmp/sdb-retention.XXXXXX)
-S3PID=""
-cleanup() { pg_stop; [ -n "$S3PID" ] && kill "$S3PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-fail() { echo "FAIL $*"; exit 1; }
+source "$here/backup_test_lib.sh"
+backup_test_init sdb-retention
 
 pg_start
 psql -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE shop" >/dev/null
@@ -109,13 +103,7 @@ done
 ok "bad retention flags are usage errors naming the flag"
 
 # --- through S3 (s3rver + rclone): one object per entry, the same GFS result
-S3BIN="$ROOT/tools/s3rver/node_modules/.bin/s3rver"
-[ -x "$S3BIN" ] || fail "s3rver not installed (scripts/setup installs it in tools/s3rver)"
-S3PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$S3BIN" -d "$T/s3" -p "$S3PORT" -a 127.0.0.1 --configure-bucket sdb-backups --silent >"$T/s3.log" 2>&1 &
-S3PID=$!
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$S3PORT" >/dev/null && break; sleep 0.2; done
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+s3rver_start
 S=(--target shop/orders --destination s3://sdb-backups/prod --s3-endpoint "http://127.0.0.1:$S3PORT" --s3-region us-east-1)
 GFS=(--keep-last 1 --keep-daily 2)
 for day in 01 02 03 04; do

@@ -13,7 +13,7 @@
 #include "operator/engines/postgres/connection.h"
 #include "operator/engines/postgres/postgres_engine.h"
 #include "operator/migrate/runner.h"
-#include "tests/integration/fixtures/postgres_server.h"
+#include "tests/integration/postgres/pg_test_support.h"
 
 namespace sdb::migrate {
 
@@ -41,22 +41,12 @@ inline const std::vector<std::pair<std::string, std::string>> kThreeMigrations =
      "CREATE INDEX CONCURRENTLY orders_customer ON orders (customer);\n"},
 };
 
-class MigrateIT : public ::testing::Test {
+// The server (start, skip with the reason, admin()) is PgServerTest's.
+class MigrateIT : public engines::postgres::PgServerTest {
  protected:
-  static void SetUpTestSuite() {
-    auto s = sdb::testing::PostgresServer::start();
-    if (!s.ok()) {
-      skipReason_ = s.error().toString();
-      return;
-    }
-    server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
-    if (server_ == nullptr) GTEST_SKIP() << "no PostgreSQL server: " << skipReason_;
+    PgServerTest::SetUp();
+    if (IsSkipped()) return;
     static std::atomic<int> counter{0};
     const std::string ns = "mig" + std::to_string(++counter);
     names_ = engines::postgres::deriveNames(ns, "svc");
@@ -70,16 +60,6 @@ class MigrateIT : public ::testing::Test {
     ASSERT_TRUE(r->blockers.empty());
   }
 
-  static engines::postgres::ConnectionOptions admin() {
-    engines::postgres::ConnectionOptions o;
-    o.host = server_->host();
-    o.port = server_->port();
-    o.user = server_->adminRole();
-    o.password = server_->adminPassword();
-    o.sslrootcert = server_->caFile();
-    o.connectTimeoutSeconds = 5;
-    return o;
-  }
   std::string conninfo(const std::string& user, const std::string& password) const {
     return "host=" + server_->host() + " port=" + std::to_string(server_->port()) + " dbname=" + names_.database +
            " user=" + user + " password=" + password + " sslmode=verify-full sslrootcert=" + server_->caFile();
@@ -119,8 +99,6 @@ class MigrateIT : public ::testing::Test {
   static constexpr const char* kAppPassword = "app-pw-1";
   static constexpr const char* kMigrationPassword = "mig-pw-1";
   engines::postgres::Names names_;
-  static inline sdb::testing::PostgresServer* server_ = nullptr;
-  static inline std::string skipReason_;
 };
 
 }  // namespace sdb::migrate

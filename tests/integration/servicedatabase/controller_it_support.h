@@ -7,18 +7,11 @@
 #include <sys/wait.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "controllers/servicedatabase/postgres_shared_backend.h"
-#include "controllers/servicedatabase/reconciler.h"
 #include "operator/core/base64.h"
-#include "operator/runtime/conditions.h"
-#include "operator/runtime/event_recorder.h"
-#include "operator/specs/credentials_secret.h"
 #include "tests/integration/postgres/pg_test_support.h"
-#include "tests/unit/runtime/fixture.h"
-#include "tests/unit/servicedatabase/test_client.h"
+#include "tests/integration/servicedatabase/controller_it_fixture.h"
 
 namespace sdb::controllers::servicedatabase::testing {
 
@@ -36,51 +29,12 @@ inline std::string shellQuote(const std::string& s) {
   return out + "'";
 }
 
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class ControllerIT : public engines::postgres::PgServerTest {
+class ControllerIT : public ControllerITFixture<engines::postgres::PgServerTest> {
  protected:
-  void SetUp() override {
-    PgServerTest::SetUp();
-    if (IsSkipped()) return;
-    char tmpl[] = "/tmp/sdb-ctrl-it.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmpDir_ = tmpl;
-    store_ = runtime::testing::openStore();
-    ASSERT_TRUE(store_);
-    inproc_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
-    client_ = std::make_unique<TestClient>(*inproc_);
-    ASSERT_TRUE(runtime::testing::installServicedbCrds(*inproc_));
-    makeReconciler();
-  }
-  void TearDown() override {
-    reconciler_.reset();
-    events_.reset();
-    backends_.reset();
-    readers_.clear();
-    client_.reset();
-    inproc_.reset();
-    store_.reset();
-    if (!tmpDir_.empty()) std::filesystem::remove_all(tmpDir_);
-  }
+  ControllerIT() : ControllerITFixture({.tmpPrefix = "sdb-ctrl-it", .controllerName = "it"}) {}
 
-  void makeReconciler() {
-    reconciler_.reset();
-    backends_ = std::make_unique<BackendRegistry>();
-    backends_->add("postgres", "shared", std::make_unique<PostgresSharedBackend>(*client_, PostgresSharedOptions{}));
-    readers_.clear();
-    readers_.push_back(std::make_unique<LiveReader>(*inproc_, res::kServiceDatabases));
-    readers_.push_back(std::make_unique<LiveReader>(*inproc_, res::kSecrets));
-    events_ = std::make_unique<runtime::EventRecorder>(*inproc_, runtime::EventRecorderOptions{});
-    ReconcilerOptions ro;
-    ro.engineRecheckInterval = std::chrono::seconds(0);
-    ro.events = events_.get();
-    reconciler_ = std::make_unique<ServiceDatabaseReconciler>(*client_, *readers_[0], *readers_[1], *backends_, ro);
+  void addBackends(BackendRegistry& backends) override {
+    backends.add("postgres", "shared", std::make_unique<PostgresSharedBackend>(*client_, PostgresSharedOptions{}));
   }
 
   // A namespace with the admin Secret of the fixture's server.
@@ -102,55 +56,17 @@ class ControllerIT : public engines::postgres::PgServerTest {
   }
 
   Json sdb(const std::string& ns, const std::string& name, const std::string& policy = "Retain") {
-    return {{"apiVersion", "servicedb.io/v1alpha1"},
-            {"kind", "ServiceDatabase"},
-            {"metadata", {{"name", name}, {"namespace", ns}}},
-            {"spec",
-             {{"service", name},
-              {"engine", "postgres"},
-              {"mode", "shared"},
-              {"deletionPolicy", policy},
-              {"sharedServer", {{"adminSecretRef", {{"name", "pg-admin"}}}}}}}};
+    return sharedSdb(ns, name, "postgres", policy, "pg-admin");
   }
   void create(const std::string& ns, const std::string& name, const std::string& policy = "Retain") {
-    auto c = inproc_->create(res::kServiceDatabases, ns, sdb(ns, name, policy));
-    ASSERT_TRUE(c.ok()) << c.error().toString();
-  }
-
-  runtime::ReconcileResult reconcile(const std::string& ns, const std::string& name) {
-    auto r = reconciler_->reconcile({ns, name}, {"servicedatabase", "it"});
-    events_->flush();
-    return r;
-  }
-  // Reconciles as the workqueue would, until the result is no longer a retry (at most 5 times).
-  ::testing::AssertionResult reconcileToReady(const std::string& ns, const std::string& name) {
-    runtime::ReconcileResult r;
-    for (int i = 0; i < 5; ++i) {
-      r = reconcile(ns, name);
-      if (r.kind != runtime::ReconcileResult::Kind::kRetry) break;
-    }
-    auto ready = condition(ns, name, "Ready");
-    if (ready && ready->status == "True") return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << ns << "/" << name << " not Ready: " << r.error << " "
-                                         << (ready ? ready->reason + ": " + ready->message : "no condition");
-  }
-
-  std::optional<runtime::Condition> condition(const std::string& ns, const std::string& name, const std::string& type) {
-    auto o = inproc_->get(res::kServiceDatabases, ns, name);
-    if (!o.ok() || !o->contains("status")) return std::nullopt;
-    return runtime::findCondition((*o)["status"], type);
-  }
-  std::map<std::string, std::string> secret(const std::string& ns, const std::string& name) {
-    auto s = inproc_->get(res::kSecrets, ns, name);
-    return s.ok() ? specs::secretData(*s) : std::map<std::string, std::string>{};
+    createSdb(ns, sdb(ns, name, policy));
   }
 
   // Runs one SQL string through real psql, connecting with a credentials Secret's uri and ca.crt
   // (what an application pod mounts). `uriOverride` replaces the uri (e.g. another database).
   PsqlResult psql(const std::map<std::string, std::string>& creds, const std::string& sql,
                   const std::string& uriOverride = "") {
-    std::string ca = tmpDir_ + "/ca-" + std::to_string(++files_) + ".crt";
-    std::ofstream(ca) << creds.at("ca.crt");
+    const std::string ca = writeCaFile(creds);
     std::string cmd = "PGSSLROOTCERT=" + shellQuote(ca) + " PGCONNECT_TIMEOUT=5 psql " +
                       shellQuote(uriOverride.empty() ? creds.at("uri") : uriOverride) +
                       " -X -q -v ON_ERROR_STOP=1 -tA -c " + shellQuote(sql) + " 2>&1";
@@ -165,16 +81,6 @@ class ControllerIT : public engines::postgres::PgServerTest {
     while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
     return r;
   }
-
-  std::string tmpDir_;
-  int files_ = 0;
-  std::unique_ptr<apimachinery::Store> store_;
-  std::unique_ptr<apimachinery::InProcessKubeClient> inproc_;
-  std::unique_ptr<TestClient> client_;
-  std::unique_ptr<BackendRegistry> backends_;
-  std::vector<std::unique_ptr<LiveReader>> readers_;
-  std::unique_ptr<runtime::EventRecorder> events_;
-  std::unique_ptr<ServiceDatabaseReconciler> reconciler_;
 };
 
 }  // namespace sdb::controllers::servicedatabase::testing

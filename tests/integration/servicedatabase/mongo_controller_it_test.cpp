@@ -5,61 +5,35 @@
 // least-privilege admin (docs/engines/mongo.md), from an admin Secret; applications connect with
 // the credentials Secret's `uri` and its `ca.crt` as tlsCAFile, as a pod that mounts the Secret.
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 
 #include "controllers/servicedatabase/mongo_shared_backend.h"
-#include "controllers/servicedatabase/reconciler.h"
 #include "operator/core/base64.h"
 #include "operator/engines/mongo/bson.h"
 #include "operator/engines/mongo/credentials.h"
-#include "operator/runtime/conditions.h"
 #include "operator/runtime/object_helpers.h"
-#include "operator/specs/credentials_secret.h"
 #include "tests/integration/mongo/mongo_test_support.h"
-#include "tests/unit/runtime/fixture.h"
-#include "tests/unit/servicedatabase/test_client.h"
+#include "tests/integration/servicedatabase/controller_it_fixture.h"
 
 using namespace sdb;
 using namespace sdb::controllers::servicedatabase;
-using sdb::controllers::servicedatabase::testing::TestClient;
+using sdb::controllers::servicedatabase::testing::ControllerITFixture;
+using sdb::controllers::servicedatabase::testing::slurp;
 using runtime::ReconcileResult;
 namespace res = kube::resources;
 namespace mongo = engines::mongo;
 
 namespace {
 
-class MongoControllerIT : public mongo::MongoServerTest {
+class MongoControllerIT : public ControllerITFixture<mongo::MongoServerTest> {
  protected:
-  void SetUp() override {
-    MongoServerTest::SetUp();
-    if (IsSkipped()) return;
-    if (server_->hosts().empty()) GTEST_SKIP() << "a mongodb+srv:// server gives no host and port for an admin Secret";
-    char tmpl[] = "/tmp/sdb-mongo-ctrl-it.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmpDir_ = tmpl;
-    store_ = runtime::testing::openStore();
-    ASSERT_TRUE(store_);
-    inproc_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
-    client_ = std::make_unique<TestClient>(*inproc_);
-    ASSERT_TRUE(runtime::testing::installServicedbCrds(*inproc_));
-    backends_.add("mongodb", "shared", std::make_unique<MongoSharedBackend>(*client_, MongoSharedOptions{}));
-    sdbReader_ = std::make_unique<LiveReader>(*inproc_, res::kServiceDatabases);
-    secretReader_ = std::make_unique<LiveReader>(*inproc_, res::kSecrets);
-    ReconcilerOptions ro;
-    ro.engineRecheckInterval = std::chrono::seconds(0);
-    reconciler_ = std::make_unique<ServiceDatabaseReconciler>(*client_, *sdbReader_, *secretReader_, backends_, ro);
-  }
-  void TearDown() override {
-    reconciler_.reset();
-    if (!tmpDir_.empty()) std::filesystem::remove_all(tmpDir_);
-  }
+  MongoControllerIT()
+      : ControllerITFixture({.tmpPrefix = "sdb-mongo-ctrl-it", .controllerName = "mongo-it", .recordEvents = false}) {}
 
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+  void addBackends(BackendRegistry& backends) override {
+    backends.add("mongodb", "shared", std::make_unique<MongoSharedBackend>(*client_, MongoSharedOptions{}));
+  }
+  std::string skipReason() const override {
+    return server_->hosts().empty() ? "a mongodb+srv:// server gives no host and port for an admin Secret" : "";
   }
 
   // A namespace (unique to this run) with an admin Secret for the fixture's admin user.
@@ -85,34 +59,9 @@ class MongoControllerIT : public mongo::MongoServerTest {
     return name;
   }
   void create(const std::string& nsName, const std::string& name, const std::string& policy = "Retain") {
-    Json sdb = {{"apiVersion", "servicedb.io/v1alpha1"},
-                {"kind", "ServiceDatabase"},
-                {"metadata", {{"name", name}, {"namespace", nsName}}},
-                {"spec",
-                 {{"service", name},
-                  {"engine", "mongodb"},
-                  {"mode", "shared"},
-                  {"deletionPolicy", policy},
-                  {"tls", {{"enabled", server_->tls()}}},
-                  {"sharedServer", {{"adminSecretRef", {{"name", "mongodb-admin"}}}}}}}};
-    auto c = inproc_->create(res::kServiceDatabases, nsName, sdb);
-    ASSERT_TRUE(c.ok()) << c.error().toString();
-  }
-  ::testing::AssertionResult reconcileToReady(const std::string& nsName, const std::string& name) {
-    ReconcileResult r;
-    for (int i = 0; i < 5; ++i) {
-      r = reconciler_->reconcile({nsName, name}, {"servicedatabase", "mongo-it"});
-      if (r.kind != ReconcileResult::Kind::kRetry) break;
-    }
-    auto o = inproc_->get(res::kServiceDatabases, nsName, name);
-    auto ready = o.ok() && o->contains("status") ? runtime::findCondition((*o)["status"], "Ready") : std::nullopt;
-    if (ready && ready->status == "True") return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << nsName << "/" << name << " not Ready: " << r.error << " "
-                                         << (ready ? ready->reason + ": " + ready->message : "no condition");
-  }
-  std::map<std::string, std::string> secret(const std::string& nsName, const std::string& name) {
-    auto s = inproc_->get(res::kSecrets, nsName, name);
-    return s.ok() ? specs::secretData(*s) : std::map<std::string, std::string>{};
+    Json sdb = sharedSdb(nsName, name, "mongodb", policy, "mongodb-admin");
+    sdb["spec"]["tls"] = {{"enabled", server_->tls()}};
+    createSdb(nsName, sdb);
   }
 
   // Runs `json` on `database` (default: the Secret's) as an application with this Secret: its
@@ -126,10 +75,7 @@ class MongoControllerIT : public mongo::MongoServerTest {
       o.uri.replace(o.uri.find(":" + enc + "@") + 1, enc.size(), mongo::percentEncode(password));
     }
     o.tls = creds.at("tls") == "true";
-    if (creds.count("ca.crt")) {
-      o.caFile = tmpDir_ + "/ca-" + std::to_string(++files_) + ".crt";
-      std::ofstream(o.caFile) << creds.at("ca.crt");
-    }
+    if (creds.count("ca.crt")) o.caFile = writeCaFile(creds);
     o.serverSelectionTimeoutMs = 5000;
     auto ch = mongo::connect(o);
     if (!ch.ok()) return ch.error();
@@ -137,15 +83,6 @@ class MongoControllerIT : public mongo::MongoServerTest {
     if (!body.ok()) return body.error();
     return (*ch)->run(mongo::Command{database.empty() ? creds.at("database") : database, *body}, "app command");
   }
-
-  std::string tmpDir_;
-  int files_ = 0;
-  std::unique_ptr<apimachinery::Store> store_;
-  std::unique_ptr<apimachinery::InProcessKubeClient> inproc_;
-  std::unique_ptr<TestClient> client_;
-  BackendRegistry backends_;
-  std::unique_ptr<LiveReader> sdbReader_, secretReader_;
-  std::unique_ptr<ServiceDatabaseReconciler> reconciler_;
 };
 
 TEST_F(MongoControllerIT, ReadyAndTheSecretsUriWorksOnlyOnItsOwnDatabase) {

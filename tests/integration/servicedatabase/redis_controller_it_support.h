@@ -8,71 +8,24 @@
 // key prefixes never meet across tests.
 #pragma once
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <set>
 
-#include "controllers/servicedatabase/reconciler.h"
 #include "controllers/servicedatabase/redis_shared_backend.h"
 #include "operator/core/base64.h"
-#include "operator/runtime/conditions.h"
-#include "operator/runtime/event_recorder.h"
-#include "operator/specs/credentials_secret.h"
 #include "tests/integration/redis/redis_test_support.h"
-#include "tests/unit/runtime/fixture.h"
-#include "tests/unit/servicedatabase/test_client.h"
+#include "tests/integration/servicedatabase/controller_it_fixture.h"
 
 namespace sdb::controllers::servicedatabase::testing {
 
 namespace res = kube::resources;
 namespace redis = engines::redis;
 
-class RedisControllerIT : public redis::RedisServerTest {
+class RedisControllerIT : public ControllerITFixture<redis::RedisServerTest> {
  protected:
-  void SetUp() override {
-    RedisServerTest::SetUp();
-    if (IsSkipped()) return;
-    char tmpl[] = "/tmp/sdb-redis-ctrl-it.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmpDir_ = tmpl;
-    store_ = runtime::testing::openStore();
-    ASSERT_TRUE(store_);
-    inproc_ = std::make_unique<apimachinery::InProcessKubeClient>(*store_);
-    client_ = std::make_unique<TestClient>(*inproc_);
-    ASSERT_TRUE(runtime::testing::installServicedbCrds(*inproc_));
-    makeReconciler();
-  }
-  void TearDown() override {
-    reconciler_.reset();
-    events_.reset();
-    backends_.reset();
-    readers_.clear();
-    client_.reset();
-    inproc_.reset();
-    store_.reset();
-    if (!tmpDir_.empty()) std::filesystem::remove_all(tmpDir_);
-  }
+  RedisControllerIT() : ControllerITFixture({.tmpPrefix = "sdb-redis-ctrl-it", .controllerName = "redis-it"}) {}
 
-  // A fresh reconciler and backend: the state of a restarted operator.
-  void makeReconciler() {
-    reconciler_.reset();
-    backends_ = std::make_unique<BackendRegistry>();
-    backends_->add("redis", "shared", std::make_unique<RedisSharedBackend>(*client_, RedisSharedOptions{}));
-    readers_.clear();
-    readers_.push_back(std::make_unique<LiveReader>(*inproc_, res::kServiceDatabases));
-    readers_.push_back(std::make_unique<LiveReader>(*inproc_, res::kSecrets));
-    events_ = std::make_unique<runtime::EventRecorder>(*inproc_, runtime::EventRecorderOptions{});
-    ReconcilerOptions ro;
-    ro.engineRecheckInterval = std::chrono::seconds(0);
-    ro.events = events_.get();
-    reconciler_ = std::make_unique<ServiceDatabaseReconciler>(*client_, *readers_[0], *readers_[1], *backends_, ro);
-  }
-
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+  void addBackends(BackendRegistry& backends) override {
+    backends.add("redis", "shared", std::make_unique<RedisSharedBackend>(*client_, RedisSharedOptions{}));
   }
 
   // The admin Secret's entries for the fixture's server (TLS port, its CA).
@@ -102,53 +55,17 @@ class RedisControllerIT : public redis::RedisServerTest {
   }
 
   static Json sdb(const std::string& ns, const std::string& name, const std::string& policy) {
-    return {{"apiVersion", "servicedb.io/v1alpha1"},
-            {"kind", "ServiceDatabase"},
-            {"metadata", {{"name", name}, {"namespace", ns}}},
-            {"spec",
-             {{"service", name},
-              {"engine", "redis"},
-              {"mode", "shared"},
-              {"deletionPolicy", policy},
-              {"sharedServer", {{"adminSecretRef", {{"name", "redis-admin"}}}}}}}};
+    return sharedSdb(ns, name, "redis", policy, "redis-admin");
   }
   void create(const std::string& ns, const std::string& name, const std::string& policy = "Retain") {
-    auto c = inproc_->create(res::kServiceDatabases, ns, sdb(ns, name, policy));
-    ASSERT_TRUE(c.ok()) << c.error().toString();
-  }
-
-  runtime::ReconcileResult reconcile(const std::string& ns, const std::string& name) {
-    auto r = reconciler_->reconcile({ns, name}, {"servicedatabase", "redis-it"});
-    events_->flush();
-    return r;
-  }
-  ::testing::AssertionResult reconcileToReady(const std::string& ns, const std::string& name) {
-    runtime::ReconcileResult r;
-    for (int i = 0; i < 5; ++i) {
-      r = reconcile(ns, name);
-      if (r.kind != runtime::ReconcileResult::Kind::kRetry) break;
-    }
-    auto ready = condition(ns, name, "Ready");
-    if (ready && ready->status == "True") return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << ns << "/" << name << " not Ready: " << r.error << " "
-                                         << (ready ? ready->reason + ": " + ready->message : "no condition");
-  }
-  std::optional<runtime::Condition> condition(const std::string& ns, const std::string& name, const std::string& type) {
-    auto o = inproc_->get(res::kServiceDatabases, ns, name);
-    if (!o.ok() || !o->contains("status")) return std::nullopt;
-    return runtime::findCondition((*o)["status"], type);
-  }
-  std::map<std::string, std::string> secret(const std::string& ns, const std::string& name) {
-    auto s = inproc_->get(res::kSecrets, ns, name);
-    return s.ok() ? specs::secretData(*s) : std::map<std::string, std::string>{};
+    createSdb(ns, sdb(ns, name, policy));
   }
 
   // Connects as an application would, from a credentials Secret's entries (`password` overrides
   // the Secret's, e.g. to try an old one).
   Result<redis::RespClient> connectWith(const std::map<std::string, std::string>& creds,
                                         const std::string& password = "") {
-    std::string ca = tmpDir_ + "/ca-" + std::to_string(++files_) + ".crt";
-    std::ofstream(ca) << creds.at("ca.crt");
+    const std::string ca = writeCaFile(creds);
     redis::ConnectOptions o;
     o.host = creds.at("host");
     o.port = std::stoi(creds.at("port"));
@@ -189,16 +106,6 @@ class RedisControllerIT : public redis::RedisServerTest {
     auto at = r.str.find(key);
     return at == std::string::npos ? 0 : std::stoll(r.str.substr(at + key.size()));
   }
-
-  std::string tmpDir_;
-  int files_ = 0;
-  std::unique_ptr<apimachinery::Store> store_;
-  std::unique_ptr<apimachinery::InProcessKubeClient> inproc_;
-  std::unique_ptr<TestClient> client_;
-  std::unique_ptr<BackendRegistry> backends_;
-  std::vector<std::unique_ptr<LiveReader>> readers_;
-  std::unique_ptr<runtime::EventRecorder> events_;
-  std::unique_ptr<ServiceDatabaseReconciler> reconciler_;
 };
 
 }  // namespace sdb::controllers::servicedatabase::testing

@@ -6,11 +6,12 @@
 
 #include "operator/core/base64.h"
 #include "operator/specs/postgres_binding.h"
-#include "tests/unit/specs/golden.h"
+#include "tests/unit/specs/golden_file.h"
 
 using namespace sdb;
 using namespace sdb::specs;
-using sdb::specs::testing::matchesGolden;
+using sdb::specs::golden::matchesGolden;
+using sdb::specs::golden::secretReview;
 
 namespace {
 
@@ -46,7 +47,7 @@ TEST(CredentialsSecret, AppSecretGolden) {
   in.data = postgresBindingData(binding());
   in.annotations = {{kAnnotationPasswordSetAt, "2026-01-01T00:00:00Z"}};
   in.owner = owner();
-  EXPECT_TRUE(matchesGolden(buildCredentialsSecret(sdbView(), in), "credentials_secret_app.json"));
+  EXPECT_TRUE(matchesGolden(secretReview(buildCredentialsSecret(sdbView(), in)), "credentials_secret_app.json"));
 }
 
 TEST(CredentialsSecret, MigrationSecretGoldenWithoutOwner) {
@@ -59,7 +60,7 @@ TEST(CredentialsSecret, MigrationSecretGoldenWithoutOwner) {
   b.caCert.clear();
   in.data = postgresBindingData(b);
   in.data[kKeyPendingPassword] = "next";
-  EXPECT_TRUE(matchesGolden(buildCredentialsSecret(sdbView(), in), "credentials_secret_migration_retained.json"));
+  EXPECT_TRUE(matchesGolden(secretReview(buildCredentialsSecret(sdbView(), in)), "credentials_secret_migration_retained.json"));
 }
 
 TEST(CredentialsSecret, DataRoundTripsThroughBase64) {

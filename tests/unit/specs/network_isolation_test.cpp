@@ -5,34 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include "tests/unit/specs/golden_file.h"
 
 using namespace sdb;
 using namespace sdb::specs;
+using sdb::specs::golden::matchesGolden;
 
 namespace {
-
-std::string goldenPath(const std::string& file) {
-  const char* src = std::getenv("SERVICEDB_SOURCE_DIR");
-  return std::string(src ? src : ".") + "/tests/unit/specs/golden/" + file;
-}
-
-// Compares with the golden file; SERVICEDB_UPDATE_GOLDEN=1 rewrites it instead.
-::testing::AssertionResult matchesGolden(const Json& actual, const std::string& file) {
-  const std::string text = actual.dump(2) + "\n";
-  if (std::getenv("SERVICEDB_UPDATE_GOLDEN")) {
-    std::ofstream(goldenPath(file)) << text;
-    return ::testing::AssertionSuccess();
-  }
-  std::ifstream in(goldenPath(file));
-  if (!in) return ::testing::AssertionFailure() << "missing golden file " << goldenPath(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str() == text) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << file << " differs; got:\n" << text;
-}
 
 ServiceDatabase sdbWith(const std::string& name, const std::string& service, Json access = nullptr, const std::string& ns = "shop") {
   Json obj = {{"apiVersion", "servicedb.io/v1alpha1"},

@@ -5,11 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "operator/specs/credentials_secret.h"
-#include "tests/unit/specs/golden.h"
+#include "tests/unit/specs/golden_file.h"
 
 using namespace sdb;
 using namespace sdb::specs;
-using sdb::specs::testing::matchesGolden;
+using sdb::specs::golden::matchesGolden;
+using sdb::specs::golden::secretReview;
 
 namespace {
 
@@ -41,7 +42,7 @@ TEST(RedisBindingData, AppSecretGolden) {
   in.annotations = {{kAnnotationPasswordSetAt, "2026-01-01T00:00:00Z"}};
   in.owner = owner;
   Json s = buildCredentialsSecret(*sdb, in);
-  EXPECT_TRUE(matchesGolden(s, "credentials_secret_redis_app.json"));
+  EXPECT_TRUE(matchesGolden(secretReview(s), "credentials_secret_redis_app.json"));
   EXPECT_EQ(secretData(s), in.data);
   EXPECT_EQ(s["type"], "servicebinding.io/redis");
 }
