@@ -80,8 +80,11 @@ spec:
   containers:
   - name: psql
     image: postgres:15
-    command: [psql, "\$(DATABASE_URL)", -X, -tA, -c, "$2"]
+    # A new pod reaches the instance once the node has loaded its NetworkPolicy (well under a
+    # second): retry a refused connection, as applications do.
+    command: [sh, -c, 'for i in \$(seq 1 20); do psql "\$DATABASE_URL" -X -tA -c "\$SQL" && exit 0; sleep 0.5; done; exit 1']
     env:
+    - {name: SQL, value: "$2"}
     - name: DATABASE_URL
       valueFrom: {secretKeyRef: {name: orders-credentials, key: uri}}
     - {name: PGSSLROOTCERT, value: /bindings/db/ca.crt}
