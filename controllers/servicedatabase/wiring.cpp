@@ -24,7 +24,8 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   if (!options.reconciler.events) options.reconciler.events = &manager.events();
   reg->reconciler = std::make_unique<ServiceDatabaseReconciler>(manager.client(), *reg->serviceDatabases,
                                                                 *reg->secrets, *reg->backends, options.reconciler);
-  std::vector<kube::ResourceRef> owned = {res::kSecrets};
+  // Jobs: a migration Job's end wakes its ServiceDatabase (migrations.h).
+  std::vector<kube::ResourceRef> owned = {res::kSecrets, res::kJobs};
   const bool dedicated = !options.dedicated.operatorNamespace.empty();
   if (dedicated) owned.insert(owned.end(), {res::kStatefulSets, res::kServices, res::kConfigMaps});
   runtime::Controller& controller =

@@ -1,7 +1,7 @@
 // Registers the ServiceDatabase controller on a runtime::Manager: the primary kind from the
-// ServiceDatabase cache; our credentials and instance Secrets, StatefulSets, Services and ConfigMaps
-// (managed-by caches) as owned children; NetworkPolicies of a namespace re-check every dedicated
-// ServiceDatabase there (NetworkIsolated). Backends: postgres/shared, redis/shared, mongodb/shared
+// ServiceDatabase cache; our credentials and instance Secrets, StatefulSets, Services, ConfigMaps
+// and migration Jobs (managed-by caches) as owned children; NetworkPolicies of a namespace re-check
+// every dedicated ServiceDatabase there (NetworkIsolated). Backends: postgres/shared, redis/shared, mongodb/shared
 // and postgres/dedicated. Engines and modes without a backend are reported Stalled/NotImplemented by
 // the reconciler.
 //

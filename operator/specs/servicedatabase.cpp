@@ -87,7 +87,6 @@ Result<ServiceDatabase> parseServiceDatabase(const Json& obj) {
     if (retry != a->end() && retry->is_string()) s.retryMigrationsRequest = retry->get<std::string>();
   }
   s.statusDatabase = jsonString(obj, {"status", "endpoint", "database"});
-  s.statusSchemaVersion = jsonString(obj, {"status", "schemaVersion"});
 
   const Json* spec = jsonAt(obj, {"spec"});
   if (spec == nullptr || !spec->is_object()) return fieldError("spec", "is required");

@@ -60,7 +60,6 @@ struct ServiceDatabase {
   Json restore;                       // spec.restore as written (null when absent)
   // status, as last written (for checks that compare with what was provisioned)
   std::string statusDatabase;         // status.endpoint.database
-  std::string statusSchemaVersion;    // status.schemaVersion
 };
 
 Result<ServiceDatabase> parseServiceDatabase(const Json& object);
