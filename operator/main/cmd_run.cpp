@@ -10,6 +10,7 @@
 #include "operator/main/flags.h"
 #include "operator/main/kube_client_factory.h"
 #include "operator/main/manager_wiring.h"
+#include "operator/specs/migration_job.h"
 #include "operator/specs/servicedatabase.h"
 
 namespace sdb::cli {
@@ -51,6 +52,12 @@ int runManager(const std::vector<std::string>& args) {
   flags.addStringList("postgres-parameters", &run.postgresParameters,
                       "dedicated PostgreSQL: comma-separated name=value settings added to every instance's "
                       "postgresql.conf (e.g. log_statement=mod); a change rolls the instances");
+  const char* imageEnv = std::getenv("SERVICEDB_OPERATOR_IMAGE");
+  run.operatorImage = imageEnv && *imageEnv ? imageEnv : specs::defaultOperatorImage();
+  flags.addString("operator-image", &run.operatorImage,
+                  "the operator's own image, which built-in migration Jobs run (default: $SERVICEDB_OPERATOR_IMAGE, "
+                  "else " + specs::defaultOperatorImage() + "; the chart and the kustomize base set it to the "
+                  "image they deploy)");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -91,6 +98,10 @@ int runManager(const std::vector<std::string>& args) {
       std::cerr << "servicedb-operator run: --postgres-parameters: \"" << p << "\" is not name=value\n";
       return 2;
     }
+  }
+  if (run.operatorImage.empty()) {
+    std::cerr << "servicedb-operator run: --operator-image: must not be empty\n";
+    return 2;
   }
   auto logged = setupLogging(log);
   if (!logged.ok()) {

@@ -34,6 +34,8 @@ struct RunOptions {
   std::chrono::seconds instanceCertValidity{std::chrono::hours(24 * 90)};
   std::vector<std::string> operatorCidrs;
   std::vector<std::string> postgresParameters;  // name=value
+  // Built-in migration Jobs run this image (`servicedb-operator migrate`): the operator's own.
+  std::string operatorImage;  // "" = specs::defaultOperatorImage()
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
