@@ -171,7 +171,7 @@ std::optional<MigrationStep> startMigrationJob(Ctx& c) {
       return problemStep({"MigrationsConfigMapNotFound",
                           "spec.migrations.configMapRef.name: ConfigMap " + q(c.spec.configMapName) +
                               " not found in namespace " + q(c.ns()),
-                          true, true});
+                          true, false, c.d.options.absentPollInterval});
     }
     if (!cm.ok()) return apiStep(cm.error(), "reading ConfigMap " + q(c.spec.configMapName));
   }
@@ -218,7 +218,7 @@ std::optional<MigrationStep> startBackupJob(Ctx& c) {
               "spec.migrations.backupFirst: a fresh backup is required before migrating to version " +
                   q(c.spec.version) + ", and no backup CronJob labelled " + lo.labelSelector +
                   " exists in namespace " + q(c.ns()) + "; " + why,
-              true, false, c.d.options.backupPollInterval};
+              true, false, c.d.options.absentPollInterval};
     return problemStep(p);
   }
   const std::string name = specs::migrationBackupJobName(sdb, c.runKey);

@@ -20,7 +20,7 @@
 //   4. otherwise start this run: with backupFirst, a Job from the backup CronJob labelled
 //      servicedb.io/database=<name>, servicedb.io/component=backup and managed by us (none:
 //      Stalled/BackupRequired, polled); else the migration Job (built-in mode: its ConfigMap must
-//      exist first). A Job that already exists under the run's name (a crash before status was
+//      exist first: Stalled/MigrationsConfigMapNotFound, polled). A Job that already exists under the run's name (a crash before status was
 //      written) is adopted, never created twice.
 // The result is recorded by the same reconcile that observes it, long before the Job's
 // ttlSecondsAfterFinished, and a run never starts while another one is in flight.
@@ -48,7 +48,7 @@ inline constexpr const char* kConditionMigrationsApplied = "MigrationsApplied";
 struct MigrationOptions {
   specs::MigrationJobOptions job;
   std::chrono::seconds pollInterval{10};        // while a Job runs
-  std::chrono::seconds backupPollInterval{30};  // while no backup CronJob exists
+  std::chrono::seconds absentPollInterval{30};  // while its ConfigMap or the backup CronJob is missing
   // Reads a pod's log (GET pods/log). Empty: through the KubeClient. Tests replace it (the
   // in-process store has no kubelet).
   std::function<kube::KResult<std::string>(const std::string& ns, const std::string& pod)> podLog;

@@ -1,6 +1,7 @@
 #include "controllers/servicedatabase/wiring.h"
 
 #include "controllers/servicedatabase/postgres_dedicated.h"
+#include "operator/specs/labels.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -30,6 +31,22 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   if (dedicated) owned.insert(owned.end(), {res::kStatefulSets, res::kServices, res::kConfigMaps});
   runtime::Controller& controller =
       manager.addController("servicedatabase", *reg->reconciler, res::kServiceDatabases, owned, options.workers);
+  // backupFirst (migrations.h): a backup CronJob appearing for a database (the label contract:
+  // servicedb.io/database, servicedb.io/component=backup) wakes its ServiceDatabase at once.
+  auto wakeDatabase = [&controller](const runtime::ObjectPtr& cronJob) {
+    if (!cronJob) return;
+    const Json* labels = jsonAt(*cronJob, {"metadata", "labels"});
+    if (!labels || !labels->is_object() || labels->value(specs::kLabelServicedbComponent, "") != "backup") return;
+    const std::string database = labels->value(specs::kLabelDatabase, "");
+    if (!database.empty()) controller.enqueue({jsonString(*cronJob, {"metadata", "namespace"}), database});
+  };
+  for (const auto& inf : manager.cache(res::kCronJobs).informers()) {
+    runtime::InformerHandlers h;
+    h.onAdd = wakeDatabase;
+    h.onUpdate = [wakeDatabase](const runtime::ObjectPtr&, const runtime::ObjectPtr& now) { wakeDatabase(now); };
+    h.needsOldObject = false;
+    inf->addHandlers(std::move(h));
+  }
   if (!dedicated) return reg;
 
   reg->statefulSets = std::make_unique<CacheReader>(manager.cache(res::kStatefulSets));

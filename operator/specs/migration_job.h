@@ -68,7 +68,8 @@ std::string migrationBackupJobName(const ServiceDatabase& sdb, const std::string
 
 struct MigrationJobOptions {
   std::string operatorImage = defaultOperatorImage();  // built-in mode's image
-  int backoffLimit = 1;                  // one more pod after a failure (a transient network error)
+  int backoffLimit = 2;                  // two more pods: a refused first connection (a new pod not yet in the
+                                         // NetworkPolicy, a restarting server) is not a failed migration
   int activeDeadlineSeconds = 1800;      // a migration that hangs (a lock) fails after 30 minutes
   int ttlSecondsAfterFinished = 86400;   // the controller records the result long before that
 };

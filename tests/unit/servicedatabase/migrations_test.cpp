@@ -314,7 +314,8 @@ TEST_F(MigrationsTest, AJobCreatedBeforeALostStatusWriteIsAdoptedNotDuplicated) 
 TEST_F(MigrationsTest, BuiltinModeNeedsItsConfigMapAndRunsTheOperatorImage) {
   create(withMigrations({{"version", "3"}, {"configMapRef", {{"name", "orders-sql"}}}}));
   auto r = reconcile();
-  EXPECT_EQ(r.kind, ReconcileResult::Kind::kRetry);
+  EXPECT_EQ(r.kind, ReconcileResult::Kind::kRequeueAfter) << "ConfigMaps are not watched: polled";
+  EXPECT_EQ(r.after, 30s);
   EXPECT_EQ(condition("Ready")->reason, "MigrationsConfigMapNotFound");
   EXPECT_NE(condition("Ready")->message.find("spec.migrations.configMapRef.name: ConfigMap \"orders-sql\" not found"),
             std::string::npos);
