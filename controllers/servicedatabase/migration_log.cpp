@@ -55,10 +55,13 @@ std::string redactUriPasswords(const std::string& text) {
   return out;
 }
 
+// The summary line comes from a pod's log: untrusted, so every field is read by type.
+std::string str(const Json& o, const std::string& key) { return jsonString(o, {key}); }
+
 std::string fmtFailure(const Json& f) {
-  std::string s = f.value("file", "a migration") + " failed";
-  if (!f.value("sqlstate", "").empty()) s += ": SQLSTATE " + f.value("sqlstate", "");
-  s += ": " + f.value("message", "");
+  std::string s = jsonString(f, {"file"}, "a migration") + " failed";
+  if (!str(f, "sqlstate").empty()) s += ": SQLSTATE " + str(f, "sqlstate");
+  s += ": " + str(f, "message");
   std::string where;
   if (f.contains("statement") && f["statement"].is_number_integer()) {
     where = "statement " + std::to_string(f["statement"].get<int64_t>());
@@ -70,9 +73,10 @@ std::string fmtFailure(const Json& f) {
     }
   }
   if (!where.empty()) s += " (" + where + ")";
-  if (!f.value("detail", "").empty()) s += "; detail: " + f.value("detail", "");
-  if (!f.value("hint", "").empty()) s += "; hint: " + f.value("hint", "");
-  if (f.value("partialEffects", false)) s += "; the file's earlier statements took effect";
+  if (!str(f, "detail").empty()) s += "; detail: " + str(f, "detail");
+  if (!str(f, "hint").empty()) s += "; hint: " + str(f, "hint");
+  const Json* partial = jsonAt(f, {"partialEffects"});
+  if (partial && partial->is_boolean() && partial->get<bool>()) s += "; the file's earlier statements took effect";
   return s;
 }
 
@@ -120,8 +124,8 @@ std::string describeMigrationSummary(const std::string& log) {
     const std::string line = window.substr(start, end - start);
     if (line.find(kMigrationSummaryType) != std::string::npos) {
       auto j = parseJson(line);
-      if (j.ok() && j->is_object() && j->value("type", "") == kMigrationSummaryType) {
-        const std::string result = j->value("result", "");
+      if (j.ok() && j->is_object() && str(*j, "type") == kMigrationSummaryType) {
+        const std::string result = str(*j, "result");
         if (j->contains("failure") && (*j)["failure"].is_object()) return fmtFailure((*j)["failure"]);
         if (j->contains("error") && (*j)["error"].is_string()) {
           return std::string(result == "refused" ? "refused" : "failed") + ": " + (*j)["error"].get<std::string>();

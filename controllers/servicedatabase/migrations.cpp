@@ -16,13 +16,13 @@ MigrationRecord MigrationRecord::from(const Json& object) {
   MigrationRecord r;
   const Json* m = jsonAt(object, {"status", "migrations"});
   if (m == nullptr || !m->is_object()) return r;
-  r.version = m->value("version", "");
-  r.specHash = m->value("specHash", "");
-  r.retryRequest = m->value("retryRequest", "");
-  r.job = m->value("job", "");
-  r.phase = m->value("phase", "");
-  r.reason = m->value("reason", "");
-  r.finishedAt = m->value("finishedAt", "");
+  r.version = jsonString(*m, {"version"});
+  r.specHash = jsonString(*m, {"specHash"});
+  r.retryRequest = jsonString(*m, {"retryRequest"});
+  r.job = jsonString(*m, {"job"});
+  r.phase = jsonString(*m, {"phase"});
+  r.reason = jsonString(*m, {"reason"});
+  r.finishedAt = jsonString(*m, {"finishedAt"});
   return r;
 }
 
@@ -82,9 +82,9 @@ bool jobCondition(const Json& job, const std::string& type, std::string* reason 
   const Json* conds = jsonAt(job, {"status", "conditions"});
   if (conds == nullptr || !conds->is_array()) return false;
   for (const auto& cond : *conds) {
-    if (cond.value("type", "") == type && cond.value("status", "") == "True") {
-      if (reason) *reason = cond.value("reason", "");
-      if (message) *message = cond.value("message", "");
+    if (jsonString(cond, {"type"}) == type && jsonString(cond, {"status"}) == "True") {
+      if (reason) *reason = jsonString(cond, {"reason"});
+      if (message) *message = jsonString(cond, {"message"});
       return true;
     }
   }
@@ -93,7 +93,7 @@ bool jobCondition(const Json& job, const std::string& type, std::string* reason 
 
 bool ours(const Ctx& c, const Json& job) {
   auto owner = runtime::controllerOf(job);
-  return owner && owner->value("uid", "") == c.in.sdb.uid;
+  return owner && jsonString(*owner, {"uid"}) == c.in.sdb.uid;
 }
 
 // Passwords of every slot, current and pending: never to appear in status.
@@ -201,7 +201,7 @@ std::optional<MigrationStep> startBackupJob(Ctx& c) {
     const Json* refs = jsonAt(*cj, {"metadata", "ownerReferences"});
     if (!refs || !refs->is_array()) return false;
     for (const auto& r : *refs) {
-      if (r.value("kind", "") == "BackupPolicy" && r.value("name", "") == sdb.backupPolicyName) return true;
+      if (jsonString(r, {"kind"}) == "BackupPolicy" && jsonString(r, {"name"}) == sdb.backupPolicyName) return true;
     }
     return false;
   };
@@ -295,8 +295,14 @@ MigrationStep failedStep(Ctx& c) {
                  ? stored->message
                  : "Job " + q(c.rec.job) + " for version " + q(c.rec.version) + " failed";
   }
+  std::string headline = detail.substr(0, detail.find('\n'));
+  const std::string tailIntro = ": log tail:";
+  if (headline.size() > tailIntro.size() &&
+      headline.compare(headline.size() - tailIntro.size(), tailIntro.size(), tailIntro) == 0) {
+    headline.resize(headline.size() - tailIntro.size());  // the tail itself is in MigrationsApplied
+  }
   Problem p{c.rec.reason,
-            "spec.migrations.version " + q(c.spec.version) + ": " + detail.substr(0, detail.find('\n')) +
+            "spec.migrations.version " + q(c.spec.version) + ": " + headline +
                 ". Change spec.migrations, or set the annotation " + specs::kRetryMigrationsAnnotation +
                 " to a new value, to run it again (condition MigrationsApplied has the log)",
             true, false};

@@ -36,8 +36,8 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   auto wakeDatabase = [&controller](const runtime::ObjectPtr& cronJob) {
     if (!cronJob) return;
     const Json* labels = jsonAt(*cronJob, {"metadata", "labels"});
-    if (!labels || !labels->is_object() || labels->value(specs::kLabelServicedbComponent, "") != "backup") return;
-    const std::string database = labels->value(specs::kLabelDatabase, "");
+    if (!labels || jsonString(*labels, {specs::kLabelServicedbComponent}) != "backup") return;
+    const std::string database = jsonString(*labels, {specs::kLabelDatabase});
     if (!database.empty()) controller.enqueue({jsonString(*cronJob, {"metadata", "namespace"}), database});
   };
   for (const auto& inf : manager.cache(res::kCronJobs).informers()) {

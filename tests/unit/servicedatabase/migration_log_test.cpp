@@ -71,6 +71,11 @@ TEST(MigrationLog, SummaryLineBecomesASentence) {
       R"J({"result":"refused","error":"V1__init.sql: checksum changed (applied abc, now def)","type":"servicedb.io/migration-summary"})J";
   EXPECT_EQ(describeMigrationSummary(refused + "\n"), "refused: V1__init.sql: checksum changed (applied abc, now def)");
   EXPECT_EQ(describeMigrationSummary("psql: error: connection refused\n"), "");
+  // Any tool can print a line that looks like a summary: fields of the wrong type never throw.
+  const std::string odd =
+      R"({"type":"servicedb.io/migration-summary","result":7,"failure":{"file":3,"sqlstate":["x"],"message":null,"line":"4","partialEffects":"yes"}})";
+  EXPECT_EQ(describeMigrationSummary(odd), "a migration failed: ");
+  EXPECT_NO_THROW(migrationLogReport(odd + "\n{\"type\":\"servicedb.io/migration-summary\",\"error\":{}}\n", {}));
   // The sentence comes first in the report, then the tail.
   std::string report = migrationLogReport(log, {});
   EXPECT_EQ(report.rfind("V2__idx.sql failed", 0), 0u) << report;

@@ -1,9 +1,9 @@
 // spec.migrations in the ServiceDatabase controller, over the in-process store (Jobs are objects
 // whose status the test writes, as the Job controller would) and the FakeEngine: Ready gated on
 // the version, the result recorded before the Job can go, nothing run twice, retries only on a
-// spec change or the annotation, failures with a redacted log tail, built-in mode, backupFirst
-// through a hand-made backup CronJob.
-#include "tests/unit/servicedatabase/fixture.h"
+// spec change or the annotation, failures with a redacted log tail, built-in mode. backupFirst is
+// in migrations_backup_test.cpp.
+#include "tests/unit/servicedatabase/migrations_fixture.h"
 
 #include "operator/runtime/object_helpers.h"
 #include "operator/specs/migration_job.h"
@@ -15,89 +15,6 @@ using namespace sdb::controllers::servicedatabase::testing;
 using runtime::ReconcileResult;
 
 namespace {
-
-class MigrationsTest : public ControllerTest {
- public:
-  static Json withMigrations(const Json& migrations, const std::string& name = "orders") {
-    Json s = sharedSdb(name);
-    s["spec"]["migrations"] = migrations;
-    return s;
-  }
-  static Json psqlMigrations(const std::string& version) {
-    return {{"version", version},
-            {"image", "postgres:15"},
-            {"command", {"psql", "-v", "ON_ERROR_STOP=1", "-c"}},
-            {"args", {"CREATE TABLE IF NOT EXISTS orders (id bigint)"}}};
-  }
-
-  std::vector<Json> jobs() {
-    auto l = inproc_->list(res::kJobs, "shop");
-    EXPECT_TRUE(l.ok());
-    std::vector<Json> out;
-    if (l.ok()) {
-      for (const auto& j : (*l)["items"]) out.push_back(j);
-    }
-    return out;
-  }
-  std::vector<std::string> jobNames() {
-    std::vector<std::string> out;
-    for (const auto& j : jobs()) out.push_back(jsonString(j, {"metadata", "name"}));
-    return out;
-  }
-  // The Job controller's verdict, as status conditions.
-  void finishJob(const std::string& name, bool succeeded, const std::string& reason = "BackoffLimitExceeded") {
-    Json job = get(res::kJobs, name);
-    ASSERT_FALSE(job.is_null()) << name;
-    Json cond = succeeded ? Json{{"type", "Complete"}, {"status", "True"}}
-                          : Json{{"type", "Failed"}, {"status", "True"}, {"reason", reason},
-                                 {"message", "Job has reached the specified backoff limit"}};
-    job["status"] = {{"conditions", Json::array({cond})}, {succeeded ? "succeeded" : "failed", 1}};
-    auto u = inproc_->updateStatus(res::kJobs, "shop", job);
-    ASSERT_TRUE(u.ok()) << u.error().toString();
-  }
-  // A pod of the Job, as the Job controller labels them, with `log` served as its pods/log.
-  void podOf(const std::string& job, const std::string& pod, const std::string& log) {
-    Json p = {{"apiVersion", "v1"},
-              {"kind", "Pod"},
-              {"metadata", {{"name", pod}, {"namespace", "shop"}, {"labels", {{"job-name", job}}}}},
-              {"spec", {{"restartPolicy", "Never"}, {"containers", Json::array({{{"name", "migrate"}, {"image", "x"}}})}}}};
-    ASSERT_TRUE(inproc_->create(res::kPods, "shop", p).ok());
-    podLogs_[pod] = log;
-  }
-  Json status() { return sdbObject()["status"]; }
-  void removeJob(const std::string& name) {  // as the TTL controller does
-    kube::DeleteOptions o;
-    o.propagationPolicy = "Background";
-    ASSERT_TRUE(inproc_->remove(res::kJobs, "shop", name, o).ok());
-    ASSERT_TRUE(get(res::kJobs, name).is_null()) << name << " is still there";
-  }
-  std::string onlyJob() {
-    auto names = jobNames();
-    EXPECT_EQ(names.size(), 1u);
-    return names.empty() ? "" : names.back();
-  }
-  Json backupCronJob(const std::string& database = "orders", const std::string& name = "orders-backup") {
-    return {{"apiVersion", "batch/v1"},
-            {"kind", "CronJob"},
-            {"metadata",
-             {{"name", name},
-              {"namespace", "shop"},
-              {"labels",
-               {{"servicedb.io/database", database},
-                {"servicedb.io/component", "backup"},
-                {"app.kubernetes.io/managed-by", "servicedb-operator"}}}}},
-            {"spec",
-             {{"schedule", "0 2 * * *"},
-              {"jobTemplate",
-               {{"metadata", {{"labels", {{"servicedb.io/component", "backup"}}}}},
-                {"spec",
-                 {{"template",
-                   {{"spec",
-                     {{"restartPolicy", "Never"},
-                      {"containers", Json::array({{{"name", "backup"}, {"image", "busybox"},
-                                                   {"args", {"echo", "backup of " + database}}}})}}}}}}}}}}}};
-  }
-};
 
 TEST_F(MigrationsTest, ImageModeJobGatesReadyUntilItCompletesAndNeverRunsTwice) {
   create(withMigrations(psqlMigrations("1")));
@@ -241,6 +158,7 @@ TEST_F(MigrationsTest, AFailureIsReportedWithARedactedLogTailAndRetriedOnlyOnReq
   EXPECT_EQ(condition("Ready")->reason, "MigrationFailed");
   EXPECT_EQ(condition("Stalled")->status, "True");
   EXPECT_NE(condition("Ready")->message.find("servicedb.io/retry-migrations"), std::string::npos);
+  EXPECT_EQ(condition("Ready")->message.find("log tail"), std::string::npos) << "the tail is MigrationsApplied's";
   EXPECT_EQ(status()["phase"], "Failed");
   EXPECT_EQ(events("MigrationFailed").size(), 1u);
   for (const auto& e : events("MigrationFailed")) EXPECT_EQ(e.dump().find(migPw), std::string::npos);
@@ -350,67 +268,6 @@ TEST_F(MigrationsTest, BuiltinModeNeedsItsConfigMapAndRunsTheOperatorImage) {
                 "V3__audit.sql failed: SQLSTATE 42P01: relation \"no_such_table\" does not exist (line 4, column 47)"),
             std::string::npos)
       << condition("MigrationsApplied")->message;
-}
-
-TEST_F(MigrationsTest, BackupFirstNeedsALabelledCronJobAndRunsItsJobFirst) {
-  Json m = psqlMigrations("1");
-  m["backupFirst"] = true;
-  Json s = withMigrations(m);
-  s["spec"]["backupPolicyRef"] = {{"name", "nightly"}};
-  create(s);
-  // A CronJob of another database does not count.
-  ASSERT_TRUE(inproc_->create(res::kCronJobs, "shop", backupCronJob("payments", "payments-backup")).ok());
-  auto r = reconcile();
-  EXPECT_EQ(r.kind, ReconcileResult::Kind::kRequeueAfter);
-  EXPECT_EQ(r.after, 30s);
-  EXPECT_EQ(condition("Ready")->reason, "BackupRequired");
-  EXPECT_EQ(condition("Stalled")->status, "True");
-  EXPECT_NE(condition("Ready")->message.find("spec.backupPolicyRef names BackupPolicy \"nightly\""), std::string::npos)
-      << condition("Ready")->message;
-  EXPECT_TRUE(jobNames().empty());
-
-  ASSERT_TRUE(inproc_->create(res::kCronJobs, "shop", backupCronJob()).ok());
-  reconcile();
-  const std::string backup = onlyJob();
-  EXPECT_EQ(backup.rfind("orders-backup-", 0), 0u) << backup;
-  Json b = get(res::kJobs, backup);
-  EXPECT_EQ(b["spec"]["template"]["spec"]["containers"][0]["args"], Json({"echo", "backup of orders"}));
-  EXPECT_EQ(b["metadata"]["annotations"]["servicedb.io/from-cronjob"], "orders-backup");
-  EXPECT_EQ(condition("Ready")->reason, "BackupRunning");
-  EXPECT_EQ(condition("MigrationsApplied")->reason, "BackupRunning");
-  EXPECT_EQ(status()["migrations"]["phase"], "BackingUp");
-  reconcile();
-  EXPECT_EQ(jobNames().size(), 1u) << "no migration before the backup completed";
-
-  finishJob(backup, true);
-  reconcile();
-  auto names = jobNames();
-  ASSERT_EQ(names.size(), 2u);
-  const std::string migration = status()["migrations"]["job"];
-  EXPECT_EQ(migration.rfind("orders-migrate-", 0), 0u);
-  EXPECT_EQ(migration.substr(15), backup.substr(14)) << "both named for the same run";
-  finishJob(migration, true);
-  reconcile();
-  EXPECT_EQ(status()["schemaVersion"], "1");
-  EXPECT_EQ(condition("Ready")->status, "True");
-}
-
-TEST_F(MigrationsTest, AFailedBackupStopsTheMigration) {
-  Json m = psqlMigrations("1");
-  m["backupFirst"] = true;
-  create(withMigrations(m));
-  reconcile();
-  EXPECT_NE(condition("Ready")->message.find("set spec.backupPolicyRef"), std::string::npos);
-  ASSERT_TRUE(inproc_->create(res::kCronJobs, "shop", backupCronJob()).ok());
-  reconcile();
-  const std::string backup = onlyJob();
-  podOf(backup, backup + "-p0000", "upload failed: 403\n");
-  finishJob(backup, false);
-  reconcile();
-  EXPECT_EQ(jobNames().size(), 1u) << "no migration without its backup";
-  EXPECT_EQ(condition("Ready")->reason, "BackupFailed");
-  EXPECT_NE(condition("MigrationsApplied")->message.find("upload failed: 403"), std::string::npos);
-  EXPECT_EQ(condition("Stalled")->status, "True");
 }
 
 TEST_F(MigrationsTest, RemovingSpecMigrationsDropsTheCondition) {
