@@ -82,6 +82,9 @@ class Backend {
   // from the name) override it.
   virtual std::string endpointDatabaseFor(const specs::ServiceDatabase& sdb) const { return sdb.databaseName; }
   virtual PResult<Session> open(const specs::ServiceDatabase& sdb) = 0;
+  // The role migration Jobs act as (`servicedb-operator migrate --owner-role`), "" when the engine
+  // has none. Pure.
+  virtual std::string migrationOwnerRole(const specs::ServiceDatabase&) const { return ""; }
 
   // Deletion (deletion.cpp). Retain: keep what must outlive the ServiceDatabase (dedicated: the
   // superuser Secret; PVCs carry no owner reference) and return what was kept.

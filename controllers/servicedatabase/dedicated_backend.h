@@ -73,6 +73,8 @@ struct InstanceEngine {
   std::function<std::unique_ptr<engines::Engine>(const InstanceConnection&)> engine;
   // The database name (or key prefix) for the endpoint.
   std::function<std::string(const specs::ServiceDatabase&)> database;
+  // The role migration Jobs act as (Backend::migrationOwnerRole); empty function: none.
+  std::function<std::string(const specs::ServiceDatabase&)> migrationOwnerRole;
   // Binding entries of a slot's Secret: endpoint host (the Service's DNS name), port, ca.crt ...
   std::function<std::map<std::string, std::string>(const specs::ServiceDatabase&, const Endpoint&, const std::string& caPem,
                                                    const std::string& slot, const std::string& password)>
@@ -113,6 +115,9 @@ class DedicatedBackend final : public Backend {
   std::optional<Problem> check(const specs::ServiceDatabase& sdb) const override;
   std::string endpointDatabaseFor(const specs::ServiceDatabase& sdb) const override { return engine_.database(sdb); }
   PResult<Session> open(const specs::ServiceDatabase& sdb) override;
+  std::string migrationOwnerRole(const specs::ServiceDatabase& sdb) const override {
+    return engine_.migrationOwnerRole ? engine_.migrationOwnerRole(sdb) : "";
+  }
   PResult<std::vector<std::string>> retain(const specs::ServiceDatabase& sdb) override;
   bool dataLivesInInstance() const override { return true; }
   PResult<std::vector<std::string>> removeInstance(const specs::ServiceDatabase& sdb) override;

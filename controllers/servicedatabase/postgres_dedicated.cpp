@@ -80,6 +80,7 @@ InstanceEngine postgresInstanceEngine(specs::PostgresInstanceOptions options, in
     return std::make_unique<pg::PostgresEngine>(superuserOptions(conn, timeout), pg::Mode::kDedicated);
   };
   e.database = [](const specs::ServiceDatabase& sdb) { return pg::deriveNames(sdb.ns, sdb.name).database; };
+  e.migrationOwnerRole = [](const specs::ServiceDatabase& sdb) { return pg::deriveNames(sdb.ns, sdb.name).ownerRole; };
   e.bindingData = [](const specs::ServiceDatabase& sdb, const Endpoint& endpoint, const std::string& ca,
                      const std::string& slot, const std::string& password) {
     return postgresBindingEntries(endpoint, pg::deriveNames(sdb.ns, sdb.name), {.sslmode = "verify-full", .caCert = ca},

@@ -67,4 +67,8 @@ PResult<Session> PostgresSharedBackend::open(const specs::ServiceDatabase& sdb) 
   return s;
 }
 
+std::string PostgresSharedBackend::migrationOwnerRole(const specs::ServiceDatabase& sdb) const {
+  return pg::deriveNames(sdb.ns, sdb.name).ownerRole;
+}
+
 }  // namespace sdb::controllers::servicedatabase

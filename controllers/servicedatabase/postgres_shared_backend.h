@@ -34,6 +34,7 @@ class PostgresSharedBackend final : public Backend {
   std::vector<std::string> slots() const override { return {"app", "migration"}; }
   std::optional<Problem> check(const specs::ServiceDatabase& sdb) const override;
   PResult<Session> open(const specs::ServiceDatabase& sdb) override;
+  std::string migrationOwnerRole(const specs::ServiceDatabase& sdb) const override;
 
  private:
   kube::KubeClient& client_;

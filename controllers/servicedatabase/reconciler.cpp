@@ -1,11 +1,14 @@
 #include "controllers/servicedatabase/reconciler.h"
 
+#include <algorithm>
+
 #include "controllers/servicedatabase/run.h"
 #include "operator/core/hash.h"
 #include "operator/core/log.h"
 #include "operator/runtime/conditions.h"
 #include "operator/runtime/object_helpers.h"
 #include "operator/specs/credentials_secret.h"
+#include "operator/specs/migration_job.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -61,7 +64,12 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
     return stall("NotImplemented", "spec.restore: restoring from a backup is not implemented yet; nothing was created");
   }
   if (sdb.hasMigrations) {
-    return stall("NotImplemented", "spec.migrations: migrations are not implemented yet; remove the field to provision");
+    if (auto m = specs::parseMigrations(sdb); !m.ok()) return stall("InvalidSpec", m.error().message);
+    auto slots = backend->slots();
+    if (std::find(slots.begin(), slots.end(), specs::kSlotMigration) == slots.end()) {
+      return stall("NotImplemented", "spec.migrations: " + backend->describe() +
+                                         " has no migration login to run migrations as; remove spec.migrations");
+    }
   }
   if (!sdb.databaseName.empty() && !sdb.statusDatabase.empty() &&
       backend->endpointDatabaseFor(sdb) != sdb.statusDatabase) {
@@ -165,8 +173,32 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
     auto due = std::chrono::duration_cast<std::chrono::seconds>(*rotation.nextDueIn) + std::chrono::seconds(1);
     again = again ? std::min(*again, due) : due;
   }
+  std::optional<std::string> retry;
+  migrate(run, *backend, *slots, ready, again, retry);
+  if (retry) return finish(run, ready, ReconcileResult::retry(*retry));
   ReconcileResult result = again ? ReconcileResult::requeueAfter(*again) : ReconcileResult::ok();
   return finish(run, ready, result);
+}
+
+void ServiceDatabaseReconciler::migrate(Run& run, const Backend& backend, const std::vector<SlotState>& slots,
+                                        Outcome& ready, std::optional<std::chrono::seconds>& again,
+                                        std::optional<std::string>& retry) {
+  MigrationStep m = reconcileMigrations({client_, options_.migrations, clock_, options_.fieldManager},
+                                        {run.sdb, run.object, slots, backend.migrationOwnerRole(run.sdb)});
+  for (auto& c : m.changes) run.changes.provisioning.push_back(std::move(c));
+  if (m.condition) ready.extra.push_back(*m.condition);
+  if (m.removeCondition) ready.removedConditions.push_back(kConditionMigrationsApplied);
+  ready.schemaVersion = m.schemaVersion;
+  ready.migrations = m.record;
+  if (m.applied) return;
+  ready.state = m.problem.stalled ? Outcome::State::kStalled : Outcome::State::kProgressing;
+  ready.reason = m.problem.reason;
+  ready.message = m.problem.message;
+  if (m.problem.requeueAfter) {
+    again = again ? std::min(*again, *m.problem.requeueAfter) : *m.problem.requeueAfter;
+  } else if (m.problem.retry) {
+    retry = m.problem.reason + ": " + m.problem.message;
+  }
 }
 
 PResult<void> ServiceDatabaseReconciler::ensureFinalizer(Run& run) {

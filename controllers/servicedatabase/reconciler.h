@@ -9,7 +9,9 @@
 //   5. open the backend (shared: admin Secret, uncached), ensure the credentials Secrets (passwords
 //      stored before use), finish an interrupted rotation, run engine.reconcile
 //      (observe → plan → execute), then rotate when due (credentials.h);
-//   6. write status once (skipped when unchanged) and emit Events for what changed.
+//   6. spec.migrations (migrations.h): Ready only once status.schemaVersion is the spec's version;
+//      the migration Jobs start here, and their results are recorded here;
+//   7. write status once (skipped when unchanged) and emit Events for what changed.
 // A steady state makes no API write and plans nothing on the server. Unless
 // `engineRecheckInterval` is zero, a reconcile whose inputs (generation, stored passwords, admin
 // connection) equal those of a success less than that interval ago skips the server round trip; the
@@ -30,6 +32,7 @@
 
 #include "controllers/servicedatabase/backend.h"
 #include "controllers/servicedatabase/credentials.h"
+#include "controllers/servicedatabase/migrations.h"
 #include "controllers/servicedatabase/object_reader.h"
 #include "controllers/servicedatabase/status.h"
 #include "operator/core/clock.h"
@@ -49,6 +52,7 @@ struct ReconcilerOptions {
   Clock* clock = nullptr;                   // default SystemClock
   Random* random = nullptr;                 // default CryptoRandom (OpenSSL's CSPRNG)
   runtime::EventRecorder* events = nullptr;  // optional
+  MigrationOptions migrations;               // the Jobs' options and the operator's own image
 };
 
 class ServiceDatabaseReconciler final : public runtime::Reconciler {
@@ -67,6 +71,9 @@ class ServiceDatabaseReconciler final : public runtime::Reconciler {
   runtime::ReconcileResult reconcileLive(Run& run);
   runtime::ReconcileResult finalize(Run& run);  // deletion.cpp
   runtime::ReconcileResult finish(Run& run, const Outcome& outcome, runtime::ReconcileResult result);
+  // Step 6: merges the migration step into the Ready outcome and the result.
+  void migrate(Run& run, const Backend& backend, const std::vector<SlotState>& slots, Outcome& ready,
+               std::optional<std::chrono::seconds>& again, std::optional<std::string>& retry);
   void emitEvents(Run& run, const Json& object, const Outcome& outcome);
   PResult<void> ensureFinalizer(Run& run);
 

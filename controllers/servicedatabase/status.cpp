@@ -35,12 +35,15 @@ Json desiredStatus(const Json& object, const Outcome& o, std::chrono::system_clo
                         {kConditionCredentialsReady, o.credentialsStatus, o.credentialsReason, o.credentialsMessage, gen},
                         now);
   for (const auto& c : o.extra) runtime::setCondition(status, {c.type, c.status, c.reason, c.message, gen}, now);
+  for (const auto& type : o.removedConditions) runtime::removeCondition(status, type);
   if (o.endpoint) {
     status["endpoint"] = {{"host", o.endpoint->host}, {"port", o.endpoint->port}, {"database", o.endpoint->database}};
   }
   if (o.secretName) status["secretName"] = *o.secretName;
   if (o.migrationSecretName) status["migrationSecretName"] = *o.migrationSecretName;
   if (o.rotatedAt && !o.rotatedAt->empty()) status["credentialsRotatedAt"] = *o.rotatedAt;
+  if (o.schemaVersion) status["schemaVersion"] = *o.schemaVersion;
+  if (o.migrations) status["migrations"] = *o.migrations;
   return status;
 }
 

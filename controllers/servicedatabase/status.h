@@ -2,9 +2,11 @@
 // and kstatus conditions, and written once, skipping writes that would change nothing.
 //
 // Conditions, each with observedGeneration: Ready, Reconciling, Stalled (kstatus) and
-// CredentialsReady. Other fields: observedGeneration, phase (printer column), endpoint, secretName,
-// migrationSecretName, credentialsRotatedAt. Fields this controller does not own (for example
-// those later issues add) are kept as they are.
+// CredentialsReady, plus the backends' and the migration step's (NetworkIsolated,
+// MigrationsApplied). Other fields: observedGeneration, phase (printer column), endpoint,
+// secretName, migrationSecretName, credentialsRotatedAt, schemaVersion and migrations (the last
+// migration run, migrations.h). Fields this controller does not own (for example those later
+// issues add) are kept as they are.
 //
 // Contract: desiredStatus is pure. writeStatus compares with the cached object first (no API call
 // when equal), then PUTs /status on that copy (guarded by its resourceVersion); on a conflict it
@@ -44,6 +46,9 @@ struct Outcome {
   std::optional<Endpoint> endpoint;
   std::optional<std::string> secretName, migrationSecretName, rotatedAt;
   std::vector<ExtraCondition> extra;  // backend conditions (NetworkIsolated); absent ones are kept
+  std::vector<std::string> removedConditions;  // types to drop (MigrationsApplied once spec.migrations is gone)
+  std::optional<std::string> schemaVersion;    // status.schemaVersion
+  std::optional<Json> migrations;              // status.migrations
 
   static Outcome fromProblem(const Problem& p) {
     Outcome o;

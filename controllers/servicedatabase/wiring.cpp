@@ -2,6 +2,7 @@
 
 #include "controllers/servicedatabase/postgres_dedicated.h"
 #include "controllers/servicedatabase/redis_dedicated.h"
+#include "operator/specs/labels.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -21,11 +22,28 @@ std::unique_ptr<Registration> addServiceDatabaseController(runtime::Manager& man
   if (!options.reconciler.events) options.reconciler.events = &manager.events();
   reg->reconciler = std::make_unique<ServiceDatabaseReconciler>(manager.client(), *reg->serviceDatabases,
                                                                 *reg->secrets, *reg->backends, options.reconciler);
-  std::vector<kube::ResourceRef> owned = {res::kSecrets};
+  // Jobs: a migration Job's end wakes its ServiceDatabase (migrations.h).
+  std::vector<kube::ResourceRef> owned = {res::kSecrets, res::kJobs};
   const bool dedicated = !options.dedicated.operatorNamespace.empty();
   if (dedicated) owned.insert(owned.end(), {res::kStatefulSets, res::kServices, res::kConfigMaps});
   runtime::Controller& controller =
       manager.addController("servicedatabase", *reg->reconciler, res::kServiceDatabases, owned, options.workers);
+  // backupFirst (migrations.h): a backup CronJob appearing for a database (the label contract:
+  // servicedb.io/database, servicedb.io/component=backup) wakes its ServiceDatabase at once.
+  auto wakeDatabase = [&controller](const runtime::ObjectPtr& cronJob) {
+    if (!cronJob) return;
+    const Json* labels = jsonAt(*cronJob, {"metadata", "labels"});
+    if (!labels || jsonString(*labels, {specs::kLabelServicedbComponent}) != "backup") return;
+    const std::string database = jsonString(*labels, {specs::kLabelDatabase});
+    if (!database.empty()) controller.enqueue({jsonString(*cronJob, {"metadata", "namespace"}), database});
+  };
+  for (const auto& inf : manager.cache(res::kCronJobs).informers()) {
+    runtime::InformerHandlers h;
+    h.onAdd = wakeDatabase;
+    h.onUpdate = [wakeDatabase](const runtime::ObjectPtr&, const runtime::ObjectPtr& now) { wakeDatabase(now); };
+    h.needsOldObject = false;
+    inf->addHandlers(std::move(h));
+  }
   if (!dedicated) return reg;
 
   reg->statefulSets = std::make_unique<CacheReader>(manager.cache(res::kStatefulSets));

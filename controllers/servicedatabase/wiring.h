@@ -1,9 +1,11 @@
 // Registers the ServiceDatabase controller on a runtime::Manager: the primary kind from the
-// ServiceDatabase cache; our credentials and instance Secrets, StatefulSets, Services and ConfigMaps
-// (managed-by caches) as owned children; NetworkPolicies of a namespace re-check every dedicated
-// ServiceDatabase there (NetworkIsolated). Backends: postgres/shared, redis/shared, mongodb/shared,
-// postgres/dedicated, redis/dedicated and mongodb/dedicated (the dedicated ones need an operator
-// namespace). Engines and modes without a backend are reported Stalled/NotImplemented by the reconciler.
+// ServiceDatabase cache; our credentials and instance Secrets, StatefulSets, Services, ConfigMaps
+// and migration Jobs (managed-by caches) as owned children; NetworkPolicies of a namespace re-check
+// every dedicated ServiceDatabase there (NetworkIsolated); a backup CronJob (managed-by, labelled
+// servicedb.io/component=backup) wakes the ServiceDatabase its servicedb.io/database label names.
+// Backends: postgres/shared, redis/shared, mongodb/shared, postgres/dedicated, redis/dedicated and
+// mongodb/dedicated (the dedicated ones need an operator namespace). Engines and modes without a
+// backend are reported Stalled/NotImplemented by the reconciler.
 //
 // Contract: build before Manager::run(); the returned object owns the reconciler, readers and
 // backends and must outlive run().

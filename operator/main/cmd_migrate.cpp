@@ -33,7 +33,7 @@ int finish(const migrate::RunReport& report) {
 
 int runMigrateCommand(const std::vector<std::string>& args) {
   LogOptions log;
-  std::string dir, lockTimeout = "0s";
+  std::string dir, lockTimeout = "0s", connectRetry = "30s";
   migrate::RunnerOptions options;
   options.ownerRole = envOr("SERVICEDB_OWNER_ROLE", "");
   FlagSet flags("migrate");
@@ -47,6 +47,9 @@ int runMigrateCommand(const std::vector<std::string>& args) {
                 "accept applied versions that no file has any more (a warning instead of a refusal)");
   flags.addString("lock-timeout", &lockTimeout,
                   "how long to wait for another runner's lock, as a Go duration (30s, 10m); 0s waits for ever");
+  flags.addString("connect-retry", &connectRetry,
+                  "keep trying to connect this long while the server refuses or cannot be reached (a new pod "
+                  "may reach a NetworkPolicy a moment after it starts), as a Go duration; 0s tries once");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -72,6 +75,12 @@ int runMigrateCommand(const std::vector<std::string>& args) {
     return 2;
   }
   options.lock.waitTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
+  auto retry = specs::parseGoDuration(connectRetry);
+  if (!retry.ok()) {
+    std::cerr << "servicedb-operator migrate: --connect-retry: " << retry.error().message << "\n";
+    return 2;
+  }
+  options.connectRetryFor = std::chrono::duration_cast<std::chrono::milliseconds>(*retry);
   if (auto logged = setupLogging(log); !logged.ok()) {
     std::cerr << "servicedb-operator migrate: " << logged.error().message << "\n";
     return 2;

@@ -11,6 +11,7 @@
 #include "operator/main/flags.h"
 #include "operator/main/kube_client_factory.h"
 #include "operator/main/manager_wiring.h"
+#include "operator/specs/migration_job.h"
 #include "operator/specs/servicedatabase.h"
 
 namespace sdb::cli {
@@ -59,6 +60,12 @@ int runManager(const std::vector<std::string>& args) {
   flags.addString("redis-maxmemory-policy", &run.redisMaxmemoryPolicy,
                   "dedicated Redis: what happens at maxmemory (half the memory limit): noeviction (writes fail "
                   "with OOM), allkeys-lru, allkeys-lfu, ... (Redis' maxmemory-policy)");
+  const char* imageEnv = std::getenv("SERVICEDB_OPERATOR_IMAGE");
+  run.operatorImage = imageEnv && *imageEnv ? imageEnv : specs::defaultOperatorImage();
+  flags.addString("operator-image", &run.operatorImage,
+                  "the operator's own image, which built-in migration Jobs run (default: $SERVICEDB_OPERATOR_IMAGE, "
+                  "else " + specs::defaultOperatorImage() + "; the chart and the kustomize base set it to the "
+                  "image they deploy)");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -109,6 +116,10 @@ int runManager(const std::vector<std::string>& args) {
       std::cerr << "servicedb-operator run: " << s.error().message << "\n";
       return 2;
     }
+  }
+  if (run.operatorImage.empty()) {
+    std::cerr << "servicedb-operator run: --operator-image: must not be empty\n";
+    return 2;
   }
   auto logged = setupLogging(log);
   if (!logged.ok()) {

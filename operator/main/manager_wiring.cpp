@@ -56,6 +56,7 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
     logStructured(spdlog::level::warn, "dedicated instances are disabled", {{"reason", ns.error().message}});
   }
   sdbOptions.dedicated.operatorCidrs = options.operatorCidrs;
+  if (!options.operatorImage.empty()) sdbOptions.reconciler.migrations.job.operatorImage = options.operatorImage;
   sdbOptions.dedicated.tls.validity = options.instanceCertValidity;
   for (const auto& p : options.postgresParameters) {
     const auto eq = p.find('=');

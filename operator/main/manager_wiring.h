@@ -37,6 +37,8 @@ struct RunOptions {
   bool redisAppendOnly = true;
   std::string redisAppendFsync = "everysec";
   std::string redisMaxmemoryPolicy = "noeviction";
+  // Built-in migration Jobs run this image (`servicedb-operator migrate`): the operator's own.
+  std::string operatorImage;  // "" = specs::defaultOperatorImage()
 };
 
 inline constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";

@@ -152,6 +152,18 @@ RunReport runMigrations(const std::vector<MigrationFile>& files, const RunnerOpt
   Clock& clock = options.clock ? *options.clock : SystemClock::instance();
   NoticeContext notices;  // outlives the connection, which points at it
   auto conn = PgConnection::openConninfo(options.conninfo, "servicedb-operator migrate");
+  const auto connectStart = clock.monotonic();
+  for (int attempt = 1; !conn.ok() && conn.error().code == ErrorCode::kUnavailable &&
+                        clock.monotonic() - connectStart < options.connectRetryFor;
+       ++attempt) {
+    if (attempt == 1) {
+      logStructured(spdlog::level::warn, "cannot connect yet; trying again",
+                    {{"error", conn.error().message},
+                     {"for", std::to_string(options.connectRetryFor.count() / 1000) + "s"}});
+    }
+    clock.sleepFor(std::chrono::seconds(1));
+    conn = PgConnection::openConninfo(options.conninfo, "servicedb-operator migrate");
+  }
   if (!conn.ok()) return failedWith(report, Outcome::kFailed, conn.error().message);
   PQsetNoticeProcessor(conn->raw(), onNotice, &notices);
   Run run(options, *conn);

@@ -4,7 +4,10 @@
 // Contract: runMigrations() opens its own session and closes it before returning; it never throws
 // and reports everything in the RunReport (thread-safe across calls: nothing is shared, so two
 // runners in one process contend only through the database's lock, as two Jobs would).
-//  1. Connects with `conninfo` (e.g. $DATABASE_URL) plus libpq's PG* variables.
+//  1. Connects with `conninfo` (e.g. $DATABASE_URL) plus libpq's PG* variables. A server that
+//     cannot be reached (refused, timed out: ErrorCode::kUnavailable) is tried again, once a second,
+//     for up to `connectRetryFor`: a Job's new pod may reach a NetworkPolicy's allowed peers a
+//     moment after it started. Authentication failures are not retried.
 //  2. Before every file, `RESET ALL` and `SET ROLE ownerRole` (or `RESET ROLE`, back to the login's
 //     default role, when ownerRole is empty): objects belong to the owner role, and every file
 //     starts from the same session state whether or not earlier files ran in the same run.
@@ -43,6 +46,7 @@ struct RunnerOptions {
   bool dryRun = false;
   PlanOptions plan;
   LockOptions lock;
+  std::chrono::milliseconds connectRetryFor{0};  // 0: one attempt
   Clock* clock = nullptr;  // nullptr: the system clock
   // Test hook, called while the lock is held, before the history is read.
   std::function<void()> afterLock;

@@ -87,7 +87,8 @@ KindCache& Manager::cache(const kube::ResourceRef& resource) {
     io.resyncPeriod = options_.resyncPeriod;
     // Kinds the operator only ever needs when it made them: informed with the managed-by label alone.
     if (resource == kube::resources::kSecrets || resource == kube::resources::kStatefulSets ||
-        resource == kube::resources::kServices || resource == kube::resources::kConfigMaps) {
+        resource == kube::resources::kServices || resource == kube::resources::kConfigMaps ||
+        resource == kube::resources::kJobs || resource == kube::resources::kCronJobs) {
       io.labelSelector = kManagedBySelector;
     }
     c->informers_.push_back(std::make_unique<Informer>(*instrumented_, io, clock_));

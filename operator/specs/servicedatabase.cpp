@@ -83,6 +83,8 @@ Result<ServiceDatabase> parseServiceDatabase(const Json& obj) {
   if (const Json* a = jsonAt(obj, {"metadata", "annotations"}); a && a->is_object()) {
     auto it = a->find(kRotateCredentialsAnnotation);
     if (it != a->end() && it->is_string()) s.rotateRequest = it->get<std::string>();
+    auto retry = a->find(kRetryMigrationsAnnotation);
+    if (retry != a->end() && retry->is_string()) s.retryMigrationsRequest = retry->get<std::string>();
   }
   s.statusDatabase = jsonString(obj, {"status", "endpoint", "database"});
 

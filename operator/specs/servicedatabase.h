@@ -18,6 +18,8 @@
 namespace sdb::specs {
 
 inline constexpr const char* kRotateCredentialsAnnotation = "servicedb.io/rotate-credentials";
+// A new value runs a failed migration version again (docs/api.md, "Migrations").
+inline constexpr const char* kRetryMigrationsAnnotation = "servicedb.io/retry-migrations";
 
 struct CredentialsSpec {
   std::string secretName;             // default "<metadata.name>-credentials"
@@ -32,6 +34,7 @@ struct ServiceDatabase {
   int64_t generation = 0;
   bool deleting = false;              // metadata.deletionTimestamp is set
   std::string rotateRequest;          // annotation servicedb.io/rotate-credentials ("" = none)
+  std::string retryMigrationsRequest; // annotation servicedb.io/retry-migrations ("" = none)
   // spec
   std::string service;
   std::string engine;                 // postgres | mongodb | redis

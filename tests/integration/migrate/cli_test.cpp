@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -209,11 +210,15 @@ TEST_F(MigrateCliIT, ExitCodesSayWhetherTheInputOrAMigrationWasAtFault) {
                              .wait();
   EXPECT_EQ(unreachable.exitCode, 2) << "bad names are refused before connecting: " << unreachable.out;
   fs::remove(mount_ / "V5_no_separator.sql");
-  Finished down = CliProcess({"--dir", mount_.string()}, {"PGHOST=127.0.0.1", "PGPORT=1", "PGCONNECT_TIMEOUT=2"},
-                             work_, "down")
+  // A server that refuses is tried again for --connect-retry (default 30 s), then the run fails.
+  const auto started = std::chrono::steady_clock::now();
+  Finished down = CliProcess({"--dir", mount_.string(), "--connect-retry", "2s"},
+                             {"PGHOST=127.0.0.1", "PGPORT=1", "PGCONNECT_TIMEOUT=2"}, work_, "down")
                       .wait();
   EXPECT_EQ(down.exitCode, 1) << down.out << down.err;
   EXPECT_EQ(down.summary["result"], "failed");
+  EXPECT_NE(down.err.find("cannot connect yet; trying again"), std::string::npos) << down.err;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
 }
 
 }  // namespace

@@ -110,5 +110,30 @@ check(sorted(kdocs) == sorted(hdocs), f"same objects: chart {sorted(hdocs)} vs k
 for key in sorted(set(kdocs) & set(hdocs)):
     check(kdocs[key] == hdocs[key], f"{key} equal in chart and kustomize base")
 
+# 7. Built-in migration Jobs run the operator's own image: SERVICEDB_OPERATOR_IMAGE follows the
+#    container's image, in the chart (image.repository and image.tag) and in a kustomize overlay
+#    that changes it with `images:`.
+def operator_env_and_image(objs):
+    dep = next(d for d in objs if d and d["kind"] == "Deployment")
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in c.get("env", [])}
+    return env.get("SERVICEDB_OPERATOR_IMAGE"), c["image"]
+
+
+env, image = operator_env_and_image(docs)
+check(env == image == "ghcr.io/servicedb/servicedb-operator:" + yaml.safe_load(open(os.path.join(chart, "Chart.yaml")))["appVersion"],
+      f"chart: SERVICEDB_OPERATOR_IMAGE {env} is the container's image {image}")
+env, image = operator_env_and_image(render("--set", "image.repository=mirror.example/sdb", "--set", "image.tag=9.9.9")[0])
+check(env == image == "mirror.example/sdb:9.9.9", f"chart with another image: env {env}, image {image}")
+with tempfile.TemporaryDirectory() as overlay:
+    base = os.path.join(root, "charts/kustomize/base")
+    # kustomize refuses absolute resource paths: a relative path from the overlay to the base.
+    with open(os.path.join(overlay, "kustomization.yaml"), "w") as f:
+        f.write("resources: [%s]\nimages:\n  - name: ghcr.io/servicedb/servicedb-operator\n"
+                "    newName: mirror.example/sdb\n    newTag: 9.9.9\n" % os.path.relpath(base, overlay))
+    out = subprocess.run(["kubectl", "kustomize", overlay], check=True, capture_output=True, text=True).stdout
+    env, image = operator_env_and_image(list(yaml.safe_load_all(out)))
+    check(env == image == "mirror.example/sdb:9.9.9", f"kustomize overlay with images: env {env}, image {image}")
+
 print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
 sys.exit(1 if failures else 0)

@@ -97,6 +97,12 @@ class ControllerTest : public ::testing::Test {
     ro.random = &random_;
     ro.events = events_.get();
     ro.engineRecheckInterval = recheck;
+    // The in-process store has no kubelet: pod logs come from podLogs_.
+    ro.migrations.podLog = [this](const std::string&, const std::string& pod) -> kube::KResult<std::string> {
+      auto it = podLogs_.find(pod);
+      if (it == podLogs_.end()) return kube::notFoundError("pods", "", pod);
+      return it->second;
+    };
     reconciler_ = std::make_unique<ServiceDatabaseReconciler>(*client_, *sdbReader_, *secretReader_, *backends_, ro);
   }
 
@@ -193,6 +199,7 @@ class ControllerTest : public ::testing::Test {
   std::unique_ptr<LiveReader> sdbReader_, secretReader_;
   std::unique_ptr<runtime::EventRecorder> events_;
   std::unique_ptr<ServiceDatabaseReconciler> reconciler_;
+  std::map<std::string, std::string> podLogs_;  // pod name -> its log
 };
 
 }  // namespace sdb::controllers::servicedatabase::testing

@@ -206,9 +206,21 @@ TEST_F(ProblemTable, EachProblemIsAConditionWithAReasonNamingTheCause) {
        "NotImplemented", true, K::kOk, "spec.mode \"dedicated\""},
       {"snapshot", [](ProblemTableBase&, Json& s) { s["spec"]["deletionPolicy"] = "Snapshot"; }, "SnapshotNotSupported",
        true, K::kOk, "spec.deletionPolicy"},
-      {"migrations",
-       [](ProblemTableBase&, Json& s) { s["spec"]["migrations"] = {{"version", "1"}, {"image", "flyway"}}; },
-       "NotImplemented", true, K::kOk, "spec.migrations"},
+      {"migrations without image or configMapRef",
+       [](ProblemTableBase&, Json& s) { s["spec"]["migrations"] = {{"version", "1"}}; }, "InvalidSpec", true, K::kOk,
+       "spec.migrations: exactly one of spec.migrations.image and spec.migrations.configMapRef must be set"},
+      {"built-in migrations for redis",
+       [](ProblemTableBase&, Json& s) {
+         s["spec"]["engine"] = "redis";
+         s["spec"]["migrations"] = {{"version", "1"}, {"configMapRef", {{"name", "m"}}}};
+       },
+       "InvalidSpec", true, K::kOk, "spec.migrations.configMapRef: built-in SQL migrations need engine postgres"},
+      {"image migrations for an engine without a migration login",
+       [](ProblemTableBase&, Json& s) {
+         s["spec"]["engine"] = "redis";
+         s["spec"]["migrations"] = {{"version", "1"}, {"image", "redis-migrate:1"}};
+       },
+       "NotImplemented", true, K::kOk, "spec.migrations: redis (shared) has no migration login"},
       {"databaseName",
        [](ProblemTableBase&, Json& s) { s["spec"]["databaseName"] = "legacy_orders"; }, "NotImplemented", true, K::kOk,
        "spec.databaseName"},
