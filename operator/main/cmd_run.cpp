@@ -51,6 +51,9 @@ int runManager(const std::vector<std::string>& args) {
   flags.addStringList("postgres-parameters", &run.postgresParameters,
                       "dedicated PostgreSQL: comma-separated name=value settings added to every instance's "
                       "postgresql.conf (e.g. log_statement=mod); a change rolls the instances");
+  flags.addString("operator-image", &run.operatorImage,
+                  "image of the Jobs the operator creates (backups), which run this binary's subcommands; "
+                  "the chart sets it to the operator's own image");
   flags.addString("log-level", &log.level, "trace, debug, info, warn, error or off");
   flags.addString("log-format", &log.format, "json or text");
   auto parsed = flags.parse(args);
@@ -91,6 +94,10 @@ int runManager(const std::vector<std::string>& args) {
       std::cerr << "servicedb-operator run: --postgres-parameters: \"" << p << "\" is not name=value\n";
       return 2;
     }
+  }
+  if (run.operatorImage.empty()) {
+    std::cerr << "servicedb-operator run: --operator-image: must not be empty\n";
+    return 2;
   }
   auto logged = setupLogging(log);
   if (!logged.ok()) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "controllers/backuppolicy/wiring.h"
 #include "controllers/placeholder/placeholder.h"
 #include "controllers/servicedatabase/wiring.h"
 #include "operator/core/log.h"
@@ -64,8 +65,11 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
   // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
   auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager, std::move(sdbOptions));
-  auto placeholders = controllers::addPlaceholderControllers(
-      manager, {kube::resources::kBackupPolicies, kube::resources::kReadReplicas, kube::resources::kAuditStores});
+  controllers::backuppolicy::ControllerOptions bpOptions;
+  bpOptions.reconciler.job.operatorImage = options.operatorImage;
+  auto backupPolicies = controllers::backuppolicy::addBackupPolicyController(manager, std::move(bpOptions));
+  auto placeholders =
+      controllers::addPlaceholderControllers(manager, {kube::resources::kReadReplicas, kube::resources::kAuditStores});
   return manager.run();
 }
 
