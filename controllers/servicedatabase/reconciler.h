@@ -9,7 +9,9 @@
 //   5. open the backend (shared: admin Secret, uncached), ensure the credentials Secrets (passwords
 //      stored before use), finish an interrupted rotation, run engine.reconcile
 //      (observe → plan → execute), then rotate when due (credentials.h);
-//   6. write status once (skipped when unchanged) and emit Events for what changed.
+//   6. spec.restore (restore.h): while pending, the engine makes the roles but not the database, and
+//      the restore Job makes it; the ServiceDatabase is Ready only after the Job completed;
+//   7. write status once (skipped when unchanged) and emit Events for what changed.
 // A steady state makes no API write and plans nothing on the server. Unless
 // `engineRecheckInterval` is zero, a reconcile whose inputs (generation, stored passwords, admin
 // connection) equal those of a success less than that interval ago skips the server round trip; the
@@ -36,6 +38,7 @@
 #include "operator/core/random.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/event_recorder.h"
+#include "operator/specs/backup_job.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -49,6 +52,7 @@ struct ReconcilerOptions {
   Clock* clock = nullptr;                   // default SystemClock
   Random* random = nullptr;                 // default CryptoRandom (OpenSSL's CSPRNG)
   runtime::EventRecorder* events = nullptr;  // optional
+  specs::BackupJobOptions restoreJob;         // the image of restore Jobs (run --operator-image)
 };
 
 class ServiceDatabaseReconciler final : public runtime::Reconciler {

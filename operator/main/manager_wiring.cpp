@@ -51,6 +51,7 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   runtime::Manager manager(client, mo);
   controllers::servicedatabase::ControllerOptions sdbOptions;
   sdbOptions.reconciler.engineRecheckInterval = options.engineRecheckInterval;
+  sdbOptions.reconciler.restoreJob.operatorImage = options.operatorImage;
   if (auto ns = resolveOperatorNamespace(options.operatorNamespace); ns.ok()) {
     sdbOptions.dedicated.operatorNamespace = *ns;
   } else {
