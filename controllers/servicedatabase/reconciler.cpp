@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controllers/servicedatabase/restore.h"
 #include "controllers/servicedatabase/run.h"
 #include "operator/core/hash.h"
 #include "operator/core/log.h"
@@ -60,9 +61,12 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
                  "spec.deletionPolicy: Snapshot takes a final backup, and backups are not implemented yet; use "
                  "Retain or Delete. Nothing is provisioned until then");
   }
-  if (sdb.hasRestore) {
-    return stall("NotImplemented", "spec.restore: restoring from a backup is not implemented yet; nothing was created");
+  if (sdb.hasRestore && sdb.engine != "postgres") {
+    return stall("NotImplemented", "spec.restore: restoring " + sdb.engine +
+                                       " ServiceDatabases from a backup is not implemented yet (PostgreSQL only); "
+                                       "nothing was created");
   }
+  const bool restoring = restorePending(sdb, run.object);
   if (sdb.hasMigrations) {
     if (auto m = specs::parseMigrations(sdb); !m.ok()) return stall("InvalidSpec", m.error().message);
     auto slots = backend->slots();
@@ -101,11 +105,12 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
     return sha256Hex(material);
   };
   const std::string key = run.request.key();
-  if (!resumed->promoteAfterReconcile.empty() || !recentlyConverged(key, fingerprintOf(resumed->forEngine))) {
+  if (restoring || !resumed->promoteAfterReconcile.empty() || !recentlyConverged(key, fingerprintOf(resumed->forEngine))) {
     engines::Engine::ReconcileInput input;
     input.id = id;
     input.credentials = resumed->forEngine;
     input.connectionLimit = options_.connectionLimit;
+    input.deferDatabase = restoring;  // the restore Job makes the database
     ++engineRuns_;
     auto summary = engine.reconcile(input);
     if (!summary.ok()) {
@@ -136,7 +141,22 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
     }
     std::vector<engines::StoredCredential> now;
     for (const auto& s : *slots) now.push_back({s.slot, s.password});
-    rememberConverged(key, fingerprintOf(now));
+    if (!restoring) rememberConverged(key, fingerprintOf(now));
+  }
+
+  if (restoring) {
+    forgetConverged(key);
+    auto progress = driveRestore(client_, sdb, options_.restoreJob, options_.fieldManager, run.changes);
+    if (!progress.ok()) return finish(run, Outcome::fromProblem(progress.error()), retryFor(progress.error()));
+    // Done: the next reconcile (Restored=True) runs the engine without deferring, which adopts the
+    // database the Job made, and turns Ready.
+    Outcome waiting;
+    waiting.reason = progress->done ? "Restored" : "Restoring";
+    waiting.message = progress->condition.message;
+    waiting.extra = session->conditions;
+    waiting.extra.push_back(progress->condition);
+    return finish(run, waiting, ReconcileResult::requeueAfter(progress->done ? std::chrono::seconds(0)
+                                                                             : std::chrono::seconds(3)));
   }
 
   const RotationDecision rotation = decideRotation(sdb, *slots, clock_.now());

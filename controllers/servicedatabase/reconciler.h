@@ -11,6 +11,8 @@
 //      (observe → plan → execute), then rotate when due (credentials.h);
 //   6. spec.migrations (migrations.h): Ready only once status.schemaVersion is the spec's version;
 //      the migration Jobs start here, and their results are recorded here;
+//   7. spec.restore (restore.h): while pending, the engine makes the roles but not the database, and
+//      the restore Job makes it; the ServiceDatabase is Ready only after the Job completed;
 //   7. write status once (skipped when unchanged) and emit Events for what changed.
 // A steady state makes no API write and plans nothing on the server. Unless
 // `engineRecheckInterval` is zero, a reconcile whose inputs (generation, stored passwords, admin
@@ -39,6 +41,7 @@
 #include "operator/core/random.h"
 #include "operator/runtime/controller.h"
 #include "operator/runtime/event_recorder.h"
+#include "operator/specs/backup_job.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -53,6 +56,7 @@ struct ReconcilerOptions {
   Random* random = nullptr;                 // default CryptoRandom (OpenSSL's CSPRNG)
   runtime::EventRecorder* events = nullptr;  // optional
   MigrationOptions migrations;               // the Jobs' options and the operator's own image
+  specs::BackupJobOptions restoreJob;         // the image of restore Jobs (run --operator-image)
 };
 
 class ServiceDatabaseReconciler final : public runtime::Reconciler {

@@ -18,7 +18,11 @@ const char* protobufSchemaText() {
 Job: 1 metadata ObjectMeta; 2 spec JobSpec; 3 status !JobStatus
 ObjectMeta: 1 name string; 2 generateName string; 3 namespace string; 4 selfLink string; 5 uid string; 6 resourceVersion string; 7 generation int64; 8 creationTimestamp Time; 9 deletionTimestamp Time; 10 deletionGracePeriodSeconds ?int64; 11 labels map:string; 12 annotations map:string; 13 ownerReferences []OwnerReference; 14 finalizers []string; 17 managedFields []!ManagedFieldsEntry
 OwnerReference: 5 apiVersion string; 1 kind string; 3 name string; 4 uid string; 6 controller ?bool; 7 blockOwnerDeletion ?bool
-JobSpec: 1 parallelism ?int32; 2 completions ?int32; 3 activeDeadlineSeconds ?int64; 11 podFailurePolicy !PodFailurePolicy; 16 successPolicy !SuccessPolicy; 7 backoffLimit ?int32; 12 backoffLimitPerIndex ?int32; 13 maxFailedIndexes ?int32; 4 selector LabelSelector; 5 manualSelector ?bool; 6 template PodTemplateSpec; 8 ttlSecondsAfterFinished ?int32; 9 completionMode ?string; 10 suspend ?bool; 14 podReplacementPolicy ?string; 15 managedBy ?string; 17 scheduling !JobSchedulingConfiguration
+JobSpec: 1 parallelism ?int32; 2 completions ?int32; 3 activeDeadlineSeconds ?int64; 11 podFailurePolicy PodFailurePolicy; 16 successPolicy !SuccessPolicy; 7 backoffLimit ?int32; 12 backoffLimitPerIndex ?int32; 13 maxFailedIndexes ?int32; 4 selector LabelSelector; 5 manualSelector ?bool; 6 template PodTemplateSpec; 8 ttlSecondsAfterFinished ?int32; 9 completionMode ?string; 10 suspend ?bool; 14 podReplacementPolicy ?string; 15 managedBy ?string; 17 scheduling !JobSchedulingConfiguration
+PodFailurePolicy: 1 rules []PodFailurePolicyRule
+PodFailurePolicyRule: 1 action string; 2 onExitCodes PodFailurePolicyOnExitCodesRequirement; 3 onPodConditions []PodFailurePolicyOnPodConditionsPattern
+PodFailurePolicyOnExitCodesRequirement: 1 containerName ?string; 2 operator string; 3 values []int32
+PodFailurePolicyOnPodConditionsPattern: 1 type string; 2 status string
 LabelSelector: 1 matchLabels map:string; 2 matchExpressions []LabelSelectorRequirement
 LabelSelectorRequirement: 1 key string; 2 operator string; 3 values []string
 PodTemplateSpec: 1 metadata ObjectMeta; 2 spec PodSpec

@@ -21,6 +21,7 @@ class FakeEngine final : public Engine {
   struct Service {
     std::string uid;
     std::map<std::string, std::string> passwords;  // slot -> password the server accepts
+    bool databaseDeferred = false;  // the last reconcile had deferDatabase (a restore Job makes it)
   };
 
   std::map<std::string, Service> services;  // "<ns>/<name>"
@@ -41,6 +42,7 @@ class FakeEngine final : public Engine {
     Service& svc = services[key];
     if (svc.uid != in.id.uid) s.actions.push_back("mark " + key);
     svc.uid = in.id.uid;
+    svc.databaseDeferred = in.deferDatabase;
     for (const auto& c : in.credentials)
       if (svc.passwords[c.role] != c.password) {
         svc.passwords[c.role] = c.password;

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "controllers/backuppolicy/wiring.h"
 #include "controllers/placeholder/placeholder.h"
 #include "controllers/servicedatabase/wiring.h"
 #include "operator/core/log.h"
@@ -50,6 +51,7 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   runtime::Manager manager(client, mo);
   controllers::servicedatabase::ControllerOptions sdbOptions;
   sdbOptions.reconciler.engineRecheckInterval = options.engineRecheckInterval;
+  sdbOptions.reconciler.restoreJob.operatorImage = options.operatorImage;
   if (auto ns = resolveOperatorNamespace(options.operatorNamespace); ns.ok()) {
     sdbOptions.dedicated.operatorNamespace = *ns;
   } else {
@@ -68,8 +70,11 @@ int runManagerWith(kube::KubeClient& client, const RunOptions& options) {
   // ServiceDatabase: the real controller (engines and modes it does not implement yet are reported
   // Stalled/NotImplemented on the object). The other kinds keep the placeholder until theirs land.
   auto serviceDatabases = controllers::servicedatabase::addServiceDatabaseController(manager, std::move(sdbOptions));
-  auto placeholders = controllers::addPlaceholderControllers(
-      manager, {kube::resources::kBackupPolicies, kube::resources::kReadReplicas, kube::resources::kAuditStores});
+  controllers::backuppolicy::ControllerOptions bpOptions;
+  bpOptions.reconciler.job.operatorImage = options.operatorImage;
+  auto backupPolicies = controllers::backuppolicy::addBackupPolicyController(manager, std::move(bpOptions));
+  auto placeholders =
+      controllers::addPlaceholderControllers(manager, {kube::resources::kReadReplicas, kube::resources::kAuditStores});
   return manager.run();
 }
 

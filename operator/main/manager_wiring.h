@@ -1,6 +1,6 @@
 // Wiring of `servicedb-operator run`: turns parsed flags into a runtime::Manager with the
-// ServiceDatabase controller (controllers/servicedatabase) and the placeholder controllers of the
-// other kinds, and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
+// ServiceDatabase (controllers/servicedatabase) and BackupPolicy (controllers/backuppolicy)
+// controllers and the placeholder controllers of the other kinds, and runs it. Separate from cmd_run.cpp (flag parsing and the HTTP client) so the wiring
 // is testable over the in-process client.
 //
 // Contract: runManagerWith() blocks until SIGTERM/SIGINT (handlers installed here) and returns the
@@ -13,6 +13,7 @@
 
 #include "operator/core/result.h"
 #include "operator/kube/client.h"
+#include "operator/specs/backup_job.h"
 
 namespace sdb::cli {
 

@@ -79,8 +79,8 @@ class Manager {
   EventRecorder& events() { return *events_; }
   const ManagerOptions& options() const { return options_; }
 
-  // The cache of a kind (created on first use). Secrets, StatefulSets, Services, ConfigMaps, Jobs
-  // and CronJobs get kManagedBySelector automatically.
+  // The cache of a kind (created on first use). Secrets, StatefulSets, Services, ConfigMaps, Jobs,
+  // CronJobs, ServiceAccounts, Roles and RoleBindings get kManagedBySelector automatically.
   KindCache& cache(const kube::ResourceRef& resource);
   // A controller whose primary kind is `forKind` and which owns `ownedKinds`.
   Controller& addController(const std::string& name, Reconciler& reconciler, const kube::ResourceRef& forKind,

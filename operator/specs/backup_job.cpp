@@ -57,13 +57,8 @@ Json backupPolicyOwnerReference(const BackupPolicy& policy) {
           {"uid", policy.uid},                      {"controller", true},      {"blockOwnerDeletion", true}};
 }
 
-Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const ServiceDatabase& target) {
-  if (target.engine != "postgres") {
-    return invalidArgument("spec.engine: backups of " + target.engine + " ServiceDatabases (\"" + target.name +
-                           "\") are not scheduled by BackupPolicy yet; PostgreSQL only");
-  }
-  std::vector<std::string> a = {"backup", "--engine", target.engine, "--target", target.ns + "/" + target.name,
-                                "--keys-dir", kBackupKeysDir};
+std::vector<std::string> backupDestinationArgs(const BackupPolicy& policy) {
+  std::vector<std::string> a;
   if (policy.usesS3()) {
     a.insert(a.end(), {"--destination", "s3://" + policy.s3Bucket + "/" + policy.s3Prefix});
     if (!policy.s3Endpoint.empty()) a.insert(a.end(), {"--s3-endpoint", policy.s3Endpoint});
@@ -74,6 +69,31 @@ Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const Se
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
     a.insert(a.end(), {"--destination", "dir:" + dir});
   }
+  return a;
+}
+
+void addBackupStorage(const BackupPolicy& policy, Json& env, Json& mounts, Json& volumes) {
+  mounts.insert(mounts.begin(), Json{{"name", "keys"}, {"mountPath", kBackupKeysDir}, {"readOnly", true}});
+  volumes.insert(volumes.begin(),
+                 Json{{"name", "keys"}, {"secret", {{"secretName", policy.keySecretName}, {"defaultMode", 0400}}}});
+  if (policy.usesS3()) {
+    env.push_back(secretEnv("AWS_ACCESS_KEY_ID", policy.s3CredentialsSecretName, "accessKeyId"));
+    env.push_back(secretEnv("AWS_SECRET_ACCESS_KEY", policy.s3CredentialsSecretName, "secretAccessKey"));
+  } else {
+    mounts.push_back({{"name", "backups"}, {"mountPath", kBackupPvcMount}});
+    volumes.push_back({{"name", "backups"}, {"persistentVolumeClaim", {{"claimName", policy.pvcClaimName}}}});
+  }
+}
+
+Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const ServiceDatabase& target) {
+  if (target.engine != "postgres") {
+    return invalidArgument("spec.engine: backups of " + target.engine + " ServiceDatabases (\"" + target.name +
+                           "\") are not scheduled by BackupPolicy yet; PostgreSQL only");
+  }
+  std::vector<std::string> a = {"backup", "--engine", target.engine, "--target", target.ns + "/" + target.name,
+                                "--keys-dir", kBackupKeysDir};
+  const auto d = backupDestinationArgs(policy);
+  a.insert(a.end(), d.begin(), d.end());
   if (!policy.activeKeyId.empty()) a.insert(a.end(), {"--key-id", policy.activeKeyId});
   a.insert(a.end(), {"--actor", backupActor(policy, target)});
   const auto& r = policy.retention;
@@ -94,22 +114,14 @@ Result<Json> backupCronJob(const BackupPolicy& policy, const ServiceDatabase& ta
                           secretEnv("PGUSER", creds, "username"), secretEnv("PGPASSWORD", creds, "password"),
                           secretEnv("PGDATABASE", creds, "database"), secretEnv("PGSSLMODE", creds, "sslmode", true),
                           {{"name", "PGSSLROOTCERT"}, {"value", kBackupDbCaFile}}});
-  Json mounts = Json::array({{{"name", "keys"}, {"mountPath", kBackupKeysDir}, {"readOnly", true}},
-                             {{"name", "db-ca"}, {"mountPath", "/var/run/servicedb/db"}, {"readOnly", true}},
+  Json mounts = Json::array({{{"name", "db-ca"}, {"mountPath", "/var/run/servicedb/db"}, {"readOnly", true}},
                              {{"name", "tmp"}, {"mountPath", "/tmp"}}});
   Json volumes = Json::array(
-      {{{"name", "keys"}, {"secret", {{"secretName", policy.keySecretName}, {"defaultMode", 0400}}}},
-       {{"name", "db-ca"},
+      {{{"name", "db-ca"},
         {"secret",
          {{"secretName", creds}, {"items", Json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})}, {"optional", true}}}},
        {{"name", "tmp"}, {"emptyDir", Json::object()}}});
-  if (policy.usesS3()) {
-    env.push_back(secretEnv("AWS_ACCESS_KEY_ID", policy.s3CredentialsSecretName, "accessKeyId"));
-    env.push_back(secretEnv("AWS_SECRET_ACCESS_KEY", policy.s3CredentialsSecretName, "secretAccessKey"));
-  } else {
-    mounts.push_back({{"name", "backups"}, {"mountPath", kBackupPvcMount}});
-    volumes.push_back({{"name", "backups"}, {"persistentVolumeClaim", {{"claimName", policy.pvcClaimName}}}});
-  }
+  addBackupStorage(policy, env, mounts, volumes);
   Json container = {{"name", "backup"},
                     {"image", options.operatorImage},
                     {"imagePullPolicy", options.imagePullPolicy},

@@ -60,6 +60,10 @@ Labels backupLabels(const BackupPolicy& policy, const ServiceDatabase& target);
 // {apiVersion: servicedb.io/v1alpha1, kind: BackupPolicy, name, uid, controller, blockOwnerDeletion}
 Json backupPolicyOwnerReference(const BackupPolicy& policy);
 
+// --destination (and the S3 flags) of the policy's destination, as the Job's pod sees it.
+std::vector<std::string> backupDestinationArgs(const BackupPolicy& policy);
+// The key Secret at kBackupKeysDir (first), and the PVC at kBackupPvcMount or the S3 credentials as env.
+void addBackupStorage(const BackupPolicy& policy, Json& env, Json& mounts, Json& volumes);
 // The `servicedb-operator backup ...` arguments (after the binary) and the destination flags.
 Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const ServiceDatabase& target);
 

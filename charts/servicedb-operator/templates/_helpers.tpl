@@ -63,6 +63,12 @@ Every verb here is used by a controller; docs/deploy.md explains each.
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
   verbs: [get, list, watch, create, update, patch, delete]
+# A BackupPolicy gives each backup Job its own ServiceAccount with a Role and RoleBinding that grant
+# get and patch on its report ConfigMap and create on Events. Kubernetes lets the operator grant only
+# what it holds itself: those verbs are in the configmaps and events rules here.
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
+  verbs: [get, list, watch, create, update, patch, delete]
 # Pods are only observed (readiness, NetworkIsolated evaluation); logs of failed migration Jobs are
 # tailed into status.
 - apiGroups: [""]

@@ -52,7 +52,7 @@ Result<PlanSummary> MongoEngine::reconcileImpl(const ReconcileInput& input, std:
 
 Result<PlanSummary> MongoEngine::remove(const ServiceIdentity& id, DeletionPolicy policy) {
   if (policy == DeletionPolicy::kRetain) return PlanSummary{};
-  auto d = desiredFor(ReconcileInput{id, {}, -1, false});
+  auto d = desiredFor(ReconcileInput{id, {}, -1, false, false});
   if (!d.ok()) return d.error();
   auto ch = factory_();
   if (!ch.ok()) return ch.error();
@@ -66,7 +66,7 @@ Result<PlanSummary> MongoEngine::remove(const ServiceIdentity& id, DeletionPolic
 }
 
 Status MongoEngine::rotate(const ServiceIdentity& id, const StoredCredential& pending) {
-  auto d = desiredFor(ReconcileInput{id, {}, -1, false});
+  auto d = desiredFor(ReconcileInput{id, {}, -1, false, false});
   if (!d.ok()) return d.error();
   auto user = userForSlot(Names{d->database, d->app.name, d->migration.name}, pending.role);
   if (!user.ok()) return user.error();

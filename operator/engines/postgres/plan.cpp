@@ -100,6 +100,7 @@ Plan plan(const Desired& d, const Observed& o) {
   };
   const std::vector<std::string> logins = {d.migration.name, d.app.name};
   if (!o.database) {
+    if (d.deferDatabase) return p;
     dbAction(ActionKind::kCreateDatabase, d.owner.name);
     dbAction(ActionKind::kCommentDatabase, "");
     dbAction(ActionKind::kRestrictDatabase, "");

@@ -34,6 +34,7 @@ Desired desiredFor(const Engine::ReconcileInput& in, const std::string& adminRol
   d.uid = in.id.uid;
   d.adminRole = adminRole;
   d.mode = mode;
+  d.deferDatabase = in.deferDatabase;
   return d;
 }
 
@@ -52,7 +53,7 @@ Result<PlanSummary> PostgresEngine::reconcile(const ReconcileInput& input) {
 
 Result<PlanSummary> PostgresEngine::remove(const ServiceIdentity& id, DeletionPolicy policy) {
   if (policy == DeletionPolicy::kRetain) return PlanSummary{};
-  Desired d = desiredFor(ReconcileInput{id, {}, -1, false}, admin_.user, mode_);
+  Desired d = desiredFor(ReconcileInput{id, {}, -1, false, false}, admin_.user, mode_);
   auto observed = observe(admin_, d);
   if (!observed.ok()) return observed.error();
   Plan p = planDeletion(d, *observed, policy);

@@ -55,6 +55,28 @@ TEST(ProtobufJson, SecretMapsInlinedFieldsIntOrStringAndPointerScalars) {
   EXPECT_EQ(spec["containers"][0]["readinessProbe"], (Json{{"tcpSocket", {{"port", "pg"}}}, {"periodSeconds", 3}})) << j->dump();
 }
 
+// `kubectl create job --from=cronjob/x` of a backup CronJob (specs/backup_job.h): podFailurePolicy
+// with exit codes, the repeated int32 unpacked as Go's generated code writes it, and packed.
+TEST(ProtobufJson, JobPodFailurePolicyOnExitCodes) {
+  for (bool packed : {false, true}) {
+    const std::string values = packed ? bytesField(3, varint(2) + varint(3)) : varintField(3, 2) + varintField(3, 3);
+    const std::string onExit = bytesField(1, "backup") + bytesField(2, "In") + values;
+    const std::string onCondition = bytesField(1, "DisruptionTarget") + bytesField(2, "True");
+    const std::string policy = bytesField(1, bytesField(1, "FailJob") + bytesField(2, onExit)) +
+                               bytesField(1, bytesField(1, "Ignore") + bytesField(3, onCondition));
+    const std::string container = bytesField(1, "backup") + bytesField(2, "op:1");
+    const std::string spec = varintField(7, 2) + bytesField(6, bytesField(2, bytesField(2, container) + bytesField(3, "Never"))) +
+                             bytesField(11, policy);
+    auto j = protobufToJson(envelope("batch/v1", "Job", bytesField(1, bytesField(1, "b1")) + bytesField(2, spec)));
+    ASSERT_TRUE(j.ok()) << j.error().message;
+    EXPECT_EQ((*j)["spec"]["podFailurePolicy"],
+              (Json{{"rules", {{{"action", "FailJob"}, {"onExitCodes", {{"containerName", "backup"}, {"operator", "In"}, {"values", {2, 3}}}}},
+                               {{"action", "Ignore"}, {"onPodConditions", {{{"type", "DisruptionTarget"}, {"status", "True"}}}}}}}}))
+        << j->dump();
+    EXPECT_EQ((*j)["spec"]["backoffLimit"], 2);
+  }
+}
+
 TEST(ProtobufJson, WhatItCannotReadIsRefusedByName) {
   EXPECT_FALSE(protobufToJson("{\"kind\":\"Secret\"}").ok());
   auto unknownKind = protobufToJson(envelope("apps/v1", "Deployment", ""));

@@ -305,3 +305,52 @@ TEST_F(ManagerTest, WatchNamespacesLimitsCacheAndReconciles) {
   EXPECT_FALSE(cms.get("b", "late-b"));
   for (const auto& obj : cms.list()) EXPECT_EQ(jsonString(*obj, {"metadata", "namespace"}), "a");
 }
+
+// The BackupPolicy's children (CronJobs, ServiceAccounts, Roles, RoleBindings) are cached with the
+// managed-by label only, like Secrets: a cluster's own CronJobs and accounts never fill our memory.
+TEST_F(ManagerTest, BackupChildKindsAreCachedWithTheManagedByLabelOnly) {
+  const kube::ResourceRef roles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
+  const kube::ResourceRef bindings{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+  auto meta = [](const std::string& name, bool ours) {
+    Json m = {{"name", name}, {"namespace", "shop"}};
+    if (ours) m["labels"] = {{"app.kubernetes.io/managed-by", "servicedb-operator"}};
+    return m;
+  };
+  for (bool ours : {true, false}) {
+    const std::string n = ours ? "ours" : "theirs";
+    ASSERT_TRUE(client_->create(res::kServiceAccounts, "shop", {{"metadata", meta(n, ours)}}).ok());
+    ASSERT_TRUE(client_->create(roles, "shop", {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+                                                {"metadata", meta(n, ours)}, {"rules", Json::array()}}).ok());
+    ASSERT_TRUE(client_->create(bindings, "shop",
+                                {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"},
+                                 {"metadata", meta(n, ours)},
+                                 {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", n}}},
+                                 {"subjects", Json::array()}}).ok());
+    Json container = {{"name", "c"}, {"image", "busybox"}};
+    Json pod = {{"restartPolicy", "Never"}, {"containers", Json::array({container})}};
+    Json cron = {{"apiVersion", "batch/v1"}, {"kind", "CronJob"}, {"metadata", meta(n, ours)}};
+    cron["spec"]["schedule"] = "0 2 * * *";
+    cron["spec"]["jobTemplate"]["spec"]["template"]["spec"] = pod;
+    auto c = client_->create(res::kCronJobs, "shop", cron);
+    ASSERT_TRUE(c.ok()) << c.error().toString();
+  }
+  auto o = options();
+  o.leaderElect = false;
+  Manager mgr(*client_, o);
+  std::vector<KindCache*> caches = {&mgr.cache(res::kCronJobs), &mgr.cache(res::kServiceAccounts), &mgr.cache(roles),
+                                    &mgr.cache(bindings)};
+  std::thread runner([&] { (void)mgr.run(); });
+  struct Join {
+    Manager& m;
+    std::thread& t;
+    ~Join() {
+      m.requestStop();
+      if (t.joinable()) t.join();
+    }
+  } join{mgr, runner};
+  ASSERT_TRUE(eventually([&] { return mgr.ready(); }));
+  for (KindCache* c : caches) {
+    EXPECT_TRUE(c->get("shop", "ours"));
+    EXPECT_FALSE(c->get("shop", "theirs"));
+  }
+}

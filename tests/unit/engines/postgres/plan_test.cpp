@@ -163,6 +163,30 @@ TEST(PostgresPlan, RecreatedServiceDatabaseAdoptsByMarkerAndOnlyRemarks) {
   for (const auto& a : p.actions) EXPECT_EQ(a.marker, markerFor("a/orders", "uid-new"));
 }
 
+// spec.restore: the roles first, no database (the restore Job creates it, owned by the owner role,
+// without a comment); then, without deferring, that database is adopted: marked, secured, granted.
+TEST(PostgresPlan, DeferredDatabaseThenTheRestoredOneIsAdopted) {
+  Desired d = desired();
+  d.deferDatabase = true;
+  Observed empty;
+  Plan first = plan(d, empty);
+  EXPECT_TRUE(first.blockers.empty());
+  for (const auto& a : first.actions) {
+    EXPECT_NE(a.kind, K::kCreateDatabase);
+    EXPECT_TRUE(a.database.empty()) << a.describe();
+  }
+  EXPECT_EQ(first.actions.front().kind, K::kCreateRole);
+  Observed restored = steady(d);
+  restored.database->comment.reset();        // CREATE DATABASE .. OWNER owner, no COMMENT
+  restored.database->connectGrantees = {d.owner.name, d.app.name};  // the restore granted the app
+  d.deferDatabase = false;
+  Plan adopt = plan(d, restored);
+  EXPECT_TRUE(adopt.blockers.empty()) << "a database our owner role owns, without a comment, is ours";
+  EXPECT_EQ(kinds(adopt), (std::vector<K>{K::kCommentDatabase, K::kGrantConnect}));
+  d.deferDatabase = true;
+  EXPECT_EQ(kinds(plan(d, restored)), kinds(adopt)) << "deferring concerns an absent database only";
+}
+
 TEST(PostgresPlan, DescriptionsNeverShowPasswords) {
   const Desired d = desired();
   Plan p = plan(d, Observed{});

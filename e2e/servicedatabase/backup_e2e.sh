@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# BackupPolicy end to end: the local cluster with its node (the backup Job's pod runs our own
+# servicedb-operator binary as the operator image, pg_dump against a dedicated PostgreSQL instance),
+# CronJobs kept from firing on their own (--no-cronjob-schedules), the real operator, real kubectl.
+# - shop/orders (dedicated) turns Ready, and the migration login gives it a table with rows;
+# - BackupPolicy nightly (PVC destination, keepLast 3) creates the target's ServiceAccount, Role,
+#   RoleBinding, report ConfigMap and CronJob, and turns Ready with BackupHealthy True;
+# - `kubectl create job --from=cronjob/...` completes; the encrypted backup and its manifest are in
+#   the claim's directory, the stream is ours (SDBKUP01) with no pg_dump header or row in the clear,
+#   and the access log has its `written` line naming the Job's ServiceAccount;
+# - status.targets[0] moves (lastSuccess.id is the backup's id, kept 1), through the report the Job
+#   patched with its own ServiceAccount (audit log: allowed by the policy's RoleBinding);
+# - the Job's ServiceAccount can read no Secret; an edited CronJob is put back.
+# Usage: backup_e2e.sh SERVICEDB_OPERATOR
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../tests/lib.sh"
+source "$here/../tests/node_lib.sh"
+require_root
+OPERATOR=${1:?usage: $0 servicedb-operator}
+source "$here/operator_lib.sh"
+IMAGE=ghcr.io/servicedb/servicedb-operator
+LC_FLAGS="--no-cronjob-schedules --operator-image $IMAGE --operator-binary $OPERATOR"
+T0=$SECONDS
+
+start_cluster
+check "apply the CRDs" kubectl apply -f "$SOURCE_DIR/crds/"
+check "CRDs established" kubectl wait --for=condition=Established crd --all --timeout=20s
+for ns in servicedb-system shop; do
+  check "namespace $ns" sh -c "kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f -"
+done
+"$OPERATOR" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system --leader-elect=false \
+  --operator-cidrs "$(bridge_ip)/32" --operator-image "$IMAGE:e2e" \
+  --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 >>"$WORK/operator.log" 2>&1 &
+OP_PID=$!
+
+check "kubectl apply shop/orders (dedicated)" kubectl apply -f - <<YAML
+apiVersion: servicedb.io/v1alpha1
+kind: ServiceDatabase
+metadata: {name: orders, namespace: shop}
+spec: {service: orders, engine: postgres, version: "15", storage: {size: 1Gi}, deletionPolicy: Delete}
+YAML
+check "shop/orders Ready" kubectl -n shop wait --for=condition=Ready sdb/orders --timeout=120s
+secret_key() { kubectl -n shop get secret "$1" -o jsonpath="{.data.$2}" | base64 -d; }
+secret_key orders-credentials 'ca\.crt' >"$WORK/ca.crt"
+SVCIP=$(kubectl -n shop get svc orders-postgres -o jsonpath='{.spec.clusterIP}')
+MIGPASSWORD=$(secret_key orders-migration-credentials password)
+migrator() {
+  PGCONNECT_TIMEOUT=5 PGPASSWORD="$MIGPASSWORD" psql -X -tA -v ON_ERROR_STOP=1 \
+    "host=orders-postgres.shop.svc hostaddr=$SVCIP port=5432 dbname=shop_orders user=shop_orders_migrator sslmode=verify-full sslrootcert=$WORK/ca.crt" -c "$1"
+}
+check "the migration login creates a table with 1000 rows" \
+  migrator "create table items (id int primary key, name text); insert into items select g, 'plaintext-marker-' || g from generate_series(1, 1000) g"
+
+# 256-bit key, PVC destination, the policy.
+KEY=$(openssl rand -hex 32)
+check "backup key Secret and claim" kubectl apply -f - <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: backup-keys, namespace: shop}
+stringData: {k1: "$KEY"}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: backups, namespace: shop}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+YAML
+check "BackupPolicy nightly" kubectl apply -f - <<YAML
+apiVersion: servicedb.io/v1alpha1
+kind: BackupPolicy
+metadata: {name: nightly, namespace: shop}
+spec:
+  targets: {names: [orders]}
+  schedule: "0 2 * * *"
+  encryption: {keySecretRef: {name: backup-keys}, activeKeyId: k1}
+  destination: {pvc: {claimName: backups}}
+  retention: {keepLast: 3}
+YAML
+check "nightly Ready" kubectl -n shop wait --for=condition=Ready bp/nightly --timeout=30s
+CHILD=orders-backup-nightly
+check "the target's children exist" kubectl -n shop get serviceaccount/$CHILD role/$CHILD rolebinding/$CHILD \
+  configmap/$CHILD cronjob/$CHILD
+check_eq "the CronJob runs the operator's image, Forbid" "$IMAGE:e2e Forbid" \
+  kubectl -n shop get cronjob $CHILD -o jsonpath='{.spec.jobTemplate.spec.template.spec.containers[0].image} {.spec.concurrencyPolicy}'
+check_eq "BackupHealthy True before the first backup (a new target)" "True BackupsRecent" \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.conditions[?(@.type=="BackupHealthy")].status} {.status.conditions[?(@.type=="BackupHealthy")].reason}'
+check_eq "printer columns: destination and target count" "pvc/backups 1" \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.destination} {.status.targetCount}'
+
+# One run, by hand.
+check "kubectl create job --from=cronjob/$CHILD b1" kubectl -n shop create job --from=cronjob/$CHILD b1
+check_eq "b1 carries the CronJob's podFailurePolicy (kubectl's protobuf body, decoded)" \
+  "$(kubectl -n shop get cronjob $CHILD -o jsonpath='{.spec.jobTemplate.spec.podFailurePolicy}')" \
+  kubectl -n shop get job b1 -o jsonpath='{.spec.podFailurePolicy}'
+if ! kubectl -n shop wait --for=condition=complete job/b1 --timeout=120s >"$WORK/out" 2>&1; then
+  echo "FAIL job b1 did not complete"; kubectl -n shop get job b1 -o jsonpath='{.status}'; echo
+  for p in $(kubectl -n shop get pods -l job-name=b1 -o name); do kubectl -n shop logs "$p" || true; done
+  tail -n 20 "$WORK/operator.log"; exit 1
+fi
+echo "ok   job b1 complete"; pass=$((pass + 1))
+check "status.targets[0].lastSuccess.result Succeeded" \
+  kubectl -n shop wait --for=jsonpath='{.status.targets[0].lastSuccess.result}'=Succeeded bp/nightly --timeout=20s
+ID=$(kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastSuccess.id}')
+check "the id is set" test -n "$ID"
+check_eq "kept, and the attempt is the success" "1 $ID" \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].kept} {.status.targets[0].lastAttempt.id}'
+check "size and duration reported" sh -c "kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastSuccess.sizeBytes} {.status.targets[0].lastSuccess.durationSeconds}' | grep -E '^[1-9][0-9]* [0-9.e-]+$'"
+
+# The destination: the claim's directory on the node.
+PVC_UID=$(kubectl -n shop get pvc backups -o jsonpath='{.metadata.uid}')
+DEST=$(find "$WORK/lc/node" -maxdepth 3 -type d -name "pvc-$PVC_UID" | head -n 1)
+check "the claim's directory exists on the node" test -d "$DEST"
+check "the backup's files are there" sh -c "find '$DEST' -name '*$ID*' | grep ."
+STREAM=$(find "$DEST" -name "*$ID*" -type f -size +1k | head -n 1)
+check_eq "the stream is ours (SDBKUP01), not a pg_dump archive (PGDMP)" SDBKUP01 head -c 8 "$STREAM"
+check "no PGDMP archive header and no row in plaintext anywhere under the claim" \
+  sh -c "! grep -rqa -e PGDMP -e plaintext-marker '$DEST'"
+LOGLINE=$(find "$DEST" -path '*access-log*' -name "*-written-$ID.json" | head -n 1)
+check "the access log has a written entry for the backup" test -n "$LOGLINE"
+check_eq "the entry names the action, the backup and the Job's ServiceAccount" \
+  "written $ID system:serviceaccount:shop:$CHILD succeeded shop/orders" \
+  python3 -c "import json,sys; e=json.load(open(sys.argv[1])); print(e['action'], e['backupId'], e['actor'], e['result'], e['target'])" "$LOGLINE"
+
+# Least privilege: the report was patched by the Job's own ServiceAccount, which reads no Secret.
+check "audit log: the Job's ServiceAccount patched its report ConfigMap, allowed by its RoleBinding" \
+  sh -c "grep '\"username\":\"system:serviceaccount:shop:$CHILD\"' '$WORK/lc/audit.log' | grep '\"verb\":\"patch\"' | grep '\"name\":\"$CHILD\"' | grep -q 'RoleBinding'"
+TOKEN=$(kubectl -n shop create token $CHILD)
+SERVER=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+check_eq "the Job's ServiceAccount cannot read the key Secret" 403 \
+  curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$SERVER/api/v1/namespaces/shop/secrets/backup-keys"
+check_eq "nor another ConfigMap" 403 \
+  curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$SERVER/api/v1/namespaces/shop/configmaps/orders-postgres-config"
+
+# Drift: an edited CronJob is put back.
+check "edit the CronJob's schedule" kubectl -n shop patch cronjob $CHILD --type merge -p '{"spec":{"schedule":"* * * * *"}}'
+check "the operator puts the schedule back" \
+  kubectl -n shop wait --for=jsonpath='{.spec.schedule}'='0 2 * * *' cronjob/$CHILD --timeout=20s
+check_eq "BackupHealthy True after the backup" True \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.conditions[?(@.type=="BackupHealthy")].status}'
+
+echo "$pass checks passed in $((SECONDS - T0)) s"
