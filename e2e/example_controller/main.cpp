@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   }
   runtime::installShutdownSignalHandlers();
   runtime::ManagerOptions mo;
+  mo.cacheOnlyManagedChildren = false;  // its ConfigMaps are its own, not labelled managed-by servicedb-operator
   mo.watchNamespaces = watchNamespaces;
   mo.leaderElect = leaderElect;
   mo.metricsAddress = metricsAddress;

@@ -88,10 +88,10 @@ KindCache& Manager::cache(const kube::ResourceRef& resource) {
     // Kinds the operator only ever needs when it made them: informed with the managed-by label alone.
     const bool rbac = resource.group == "rbac.authorization.k8s.io" &&
                       (resource.resource == "roles" || resource.resource == "rolebindings");
-    if (resource == kube::resources::kSecrets || resource == kube::resources::kStatefulSets ||
-        resource == kube::resources::kServices || resource == kube::resources::kConfigMaps ||
-        resource == kube::resources::kJobs || resource == kube::resources::kCronJobs ||
-        resource == kube::resources::kServiceAccounts || rbac) {
+    const bool child = resource == kube::resources::kStatefulSets || resource == kube::resources::kServices ||
+                       resource == kube::resources::kConfigMaps || resource == kube::resources::kJobs ||
+                       resource == kube::resources::kCronJobs || resource == kube::resources::kServiceAccounts || rbac;
+    if (resource == kube::resources::kSecrets || (child && options_.cacheOnlyManagedChildren)) {
       io.labelSelector = kManagedBySelector;
     }
     c->informers_.push_back(std::make_unique<Informer>(*instrumented_, io, clock_));

@@ -49,6 +49,10 @@ struct ManagerOptions {
   std::chrono::milliseconds resyncPeriod{std::chrono::minutes(10)};
   std::string podName;  // for events' reportingInstance
   std::string apiHost = "kubernetes";  // the `host` label of rest_client_requests_total
+  // StatefulSets, Services, ConfigMaps, Jobs, CronJobs, ServiceAccounts, Roles and RoleBindings are
+  // informed with kManagedBySelector only (servicedb-operator's children carry it). A controller
+  // whose children lack that label (the e2e example controller) turns this off. Secrets always are.
+  bool cacheOnlyManagedChildren = true;
 };
 
 // The informers of one kind across the watched namespaces, read as one cache. Reads return objects
