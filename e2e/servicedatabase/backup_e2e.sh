@@ -159,8 +159,17 @@ spec:
   restore: {fromBackup: {policy: nightly, backupId: "$ID", target: shop/orders}}
 YAML
 copy_state() { kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.conditions[?(@.type=="Stalled")].status}'; }
-until__=$((SECONDS + 120))
+until__=$((SECONDS + 150)) retried__=0
 while [ "$(copy_state)" != "True/False" ]; do
+  # Known local-node flake (see the report of this suite): the restore pod's connection to the new
+  # instance's Service is sometimes refused for a while. The documented retry: delete the Job.
+  if [ "$(copy_state)" = "False/True" ] && [ $retried__ -lt 2 ] && \
+     kubectl -n shop logs job/orders-copy-restore 2>/dev/null | grep -q "Connection refused"; then
+    retried__=$((retried__ + 1)); echo "     (restore Job refused a connection; deleting it to retry, $retried__/2)"
+    kubectl -n shop delete job orders-copy-restore --cascade=background --wait=true >/dev/null
+    wait_for 30 sh -c "[ \"\$(kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].status}')\" = False ]" || true
+    continue
+  fi
   if [ "$(copy_state)" = "False/True" ] || [ $SECONDS -ge $until__ ]; then
     echo "FAIL shop/orders-copy did not turn Ready"; kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions}'; echo
     kubectl -n shop logs job/orders-copy-restore || true
