@@ -10,7 +10,10 @@
 #   and the access log has its `written` line naming the Job's ServiceAccount;
 # - status.targets[0] moves (lastSuccess.id is the backup's id, kept 1), through the report the Job
 #   patched with its own ServiceAccount (audit log: allowed by the policy's RoleBinding);
-# - the Job's ServiceAccount can read no Secret; an edited CronJob is put back.
+# - the Job's ServiceAccount can read no Secret; an edited CronJob is put back;
+# - shop/orders-copy with spec.restore.fromBackup (that backup) turns Ready after its restore Job,
+#   Restored=True names the backup, its app login reads the same 1000 rows, the access log has the
+#   restore.
 # Usage: backup_e2e.sh SERVICEDB_OPERATOR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -137,5 +140,59 @@ check "the operator puts the schedule back" \
   kubectl -n shop wait --for=jsonpath='{.spec.schedule}'='0 2 * * *' cronjob/$CHILD --timeout=20s
 check_eq "BackupHealthy True after the backup" True \
   kubectl -n shop get bp nightly -o jsonpath='{.status.conditions[?(@.type=="BackupHealthy")].status}'
+
+# Restore: a new dedicated ServiceDatabase bootstrapped from that backup, Ready only afterwards.
+# Job b1 goes first: the local node hands a Completed pod's address to new pods while that pod is
+# still listed, and then connections to the reused address can reach the old pod's namespace.
+check "delete job b1 and its pod" kubectl -n shop delete job b1 --cascade=background --wait=true
+check "b1's pod is gone" wait_for 30 sh -c "[ -z \"\$(kubectl -n shop get pods -l job-name=b1 -o name)\" ]"
+check "kubectl apply shop/orders-copy (spec.restore.fromBackup)" kubectl apply -f - <<YAML
+apiVersion: servicedb.io/v1alpha1
+kind: ServiceDatabase
+metadata: {name: orders-copy, namespace: shop}
+spec:
+  service: orders-copy
+  engine: postgres
+  version: "15"
+  storage: {size: 1Gi}
+  deletionPolicy: Delete
+  restore: {fromBackup: {policy: nightly, backupId: "$ID", target: shop/orders}}
+YAML
+copy_state() { kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.conditions[?(@.type=="Stalled")].status}'; }
+until__=$((SECONDS + 150)) retried__=0
+while [ "$(copy_state)" != "True/False" ]; do
+  # Known local-node flake (see the report of this suite): the restore pod's connection to the new
+  # instance's Service is sometimes refused for a while. The documented retry: delete the Job.
+  if [ "$(copy_state)" = "False/True" ] && [ $retried__ -lt 2 ] && \
+     kubectl -n shop logs job/orders-copy-restore 2>/dev/null | grep -q "Connection refused"; then
+    retried__=$((retried__ + 1)); echo "     (restore Job refused a connection; deleting it to retry, $retried__/2)"
+    kubectl -n shop delete job orders-copy-restore --cascade=background --wait=true >/dev/null
+    wait_for 30 sh -c "[ \"\$(kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].status}')\" = False ]" || true
+    continue
+  fi
+  if [ "$(copy_state)" = "False/True" ] || [ $SECONDS -ge $until__ ]; then
+    echo "FAIL shop/orders-copy did not turn Ready"; kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions}'; echo
+    kubectl -n shop logs job/orders-copy-restore || true
+    [ -z "${BACKUP_E2E_HOLD:-}" ] || { echo "$KUBECONFIG" >/tmp/bk2-hold; sleep "$BACKUP_E2E_HOLD"; }
+    exit 1
+  fi
+  sleep 0.5
+done
+echo "ok   shop/orders-copy Ready"; pass=$((pass + 1))
+check_eq "Restored names the backup" "True RestoredFromBackup yes" sh -c \
+  "kubectl -n shop get sdb orders-copy -o jsonpath='{.status.conditions[?(@.type==\"Restored\")].status} {.status.conditions[?(@.type==\"Restored\")].reason} {.status.conditions[?(@.type==\"Restored\")].message}' | sed 's/ restored .*$ID.*/ yes/'"
+check_eq "the restore Job completed" True \
+  kubectl -n shop get job orders-copy-restore -o jsonpath='{.status.conditions[?(@.type=="Complete")].status}'
+secret_key orders-copy-credentials 'ca\.crt' >"$WORK/ca-copy.crt"
+COPYIP=$(kubectl -n shop get svc orders-copy-postgres -o jsonpath='{.spec.clusterIP}')
+APPPASSWORD=$(secret_key orders-copy-credentials password)
+APPUSER=$(secret_key orders-copy-credentials username)
+COPYDB=$(kubectl -n shop get sdb orders-copy -o jsonpath='{.status.endpoint.database}')
+check_eq "the copy's app login reads the restored rows (equal data)" "1000 plaintext-marker-1000" \
+  env PGCONNECT_TIMEOUT=5 PGPASSWORD="$APPPASSWORD" psql -X -tA -F ' ' -v ON_ERROR_STOP=1 \
+  "host=orders-copy-postgres.shop.svc hostaddr=$COPYIP port=5432 dbname=$COPYDB user=$APPUSER sslmode=verify-full sslrootcert=$WORK/ca-copy.crt" \
+  -c "select count(*), max(name) filter (where id = 1000) from items"
+RESTORELOG=$(find "$DEST" -path '*access-log*' -name "*-restored-$ID.json" | head -n 1)
+check "the access log has a restored entry for the backup" test -n "$RESTORELOG"
 
 echo "$pass checks passed in $((SECONDS - T0)) s"

@@ -84,7 +84,8 @@ class Engine {
     std::vector<StoredCredential> credentials;  // app + migration, already stored
     int connectionLimit = 20;
     bool dryRun = false;  // plan only
-    // The database is made by a restore Job (spec.restore): while it is absent, plan only the roles.
+    // A restore Job makes the database (spec.restore): plan only the roles, and leave the database
+    // alone even when it exists (the Job may be restoring into it).
     bool deferDatabase = false;
   };
   virtual Result<PlanSummary> reconcile(const ReconcileInput& input) = 0;

@@ -86,7 +86,14 @@ Result<Json> restoreJob(const ServiceDatabase& sdb, const BackupPolicy& policy, 
                 {"labels", labels},
                 {"ownerReferences", Json::array({ownerReference(sdb)})}}},
               {"spec",
-               {{"backoffLimit", 0},
+               // Retries are safe: a failed restore drops the database it created. They cover a pod that
+               // starts before the instance's NetworkPolicy admits it (policy propagation lags, as
+               // with CNIs). A usage error (exit 2) fails at once.
+               {{"backoffLimit", 2},
+                {"podFailurePolicy",
+                 {{"rules", Json::array({{{"action", "FailJob"},
+                                          {"onExitCodes",
+                                           {{"containerName", "restore"}, {"operator", "In"}, {"values", {2}}}}}})}}},
                 {"activeDeadlineSeconds", policy.activeDeadlineSeconds},
                 {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod}}}}}};
 }

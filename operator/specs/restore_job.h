@@ -8,8 +8,8 @@
 //
 // Name "<sdb>-restore" (cut with a hash past 63), controlled by the ServiceDatabase, the restore label
 // contract (servicedb.io/component=restore: the dedicated instance's NetworkPolicy admits it),
-// restricted Pod Security, no API token, backoffLimit 0 (a failed restore leaves nothing behind and
-// is reported, not retried into a loop), exit 2 fails at once.
+// restricted Pod Security, no API token, backoffLimit 2 (a failed attempt drops the database it
+// created, so a retry starts clean; it covers NetworkPolicy propagation lag), exit 2 fails at once.
 //
 // Contract: pure, thread-safe. PostgreSQL only; other engines are an error naming spec.engine.
 #pragma once

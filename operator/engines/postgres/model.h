@@ -41,7 +41,7 @@ struct Desired {
   std::string uid;       // ownership marker
   std::string adminRole;  // the role execute connects as (needs membership in owner)
   Mode mode = Mode::kShared;
-  bool deferDatabase = false;  // absent database: made by a restore Job, not planned here
+  bool deferDatabase = false;  // a restore Job makes the database: plan the roles only
 };
 
 struct ObservedRole {

@@ -99,8 +99,9 @@ Plan plan(const Desired& d, const Observed& o) {
     out.push_back(Action{k, role, target, d.database, {}, {}, marker, d.adminRole});
   };
   const std::vector<std::string> logins = {d.migration.name, d.app.name};
+  // A restore Job is making the database (it may exist already, mid-restore): leave it alone.
+  if (d.deferDatabase) return p;
   if (!o.database) {
-    if (d.deferDatabase) return p;
     dbAction(ActionKind::kCreateDatabase, d.owner.name);
     dbAction(ActionKind::kCommentDatabase, "");
     dbAction(ActionKind::kRestrictDatabase, "");

@@ -76,7 +76,8 @@ TEST_F(RestoreTest, TheRestoreJobRunsBeforeReadyThenTheDatabaseIsAdopted) {
   EXPECT_TRUE(has("--app-role", "shop_copy_app"));
   EXPECT_EQ(job["metadata"]["labels"]["servicedb.io/component"], "restore");
   EXPECT_EQ(job["metadata"]["ownerReferences"][0]["uid"], sdbObject("copy")["metadata"]["uid"]);
-  EXPECT_EQ(job["spec"]["backoffLimit"], 0);
+  EXPECT_EQ(job["spec"]["backoffLimit"], 2);
+  EXPECT_EQ(job["spec"]["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"], Json::array({2}));
   EXPECT_EQ(pod["automountServiceAccountToken"], false);
   EXPECT_EQ(pod["containers"][0]["env"][2]["valueFrom"]["secretKeyRef"]["name"], "pg-admin") << "PGUSER from the admin Secret";
   EXPECT_EQ(pod["volumes"][0]["secret"]["secretName"], "backup-keys");
