@@ -8,44 +8,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "operator/backup/child_process.h"
 #include "operator/core/clock.h"
 
 namespace sdb::backup {
 namespace {
 
 constexpr size_t kReadBuffer = kReadBufferSize;
-
-struct Child {
-  pid_t pid = -1;
-  int fd = -1;  // its stdout (dump) or stdin (restore)
-};
-
-// Spawns argv with one end of a pipe as stdin (toChild) or stdout (!toChild). stderr is inherited, so
-// the tool's own messages reach the Job's log.
-Result<Child> spawn(const std::vector<std::string>& argv, bool toChild) {
-  if (argv.empty()) return invalidArgument("no command to run");
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return ioError("pipe failed");
-  pid_t pid = fork();
-  if (pid < 0) return ioError("fork failed");
-  if (pid == 0) {
-    dup2(toChild ? p[0] : p[1], toChild ? 0 : 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
-  }
-  close(toChild ? p[0] : p[1]);
-  return Child{pid, toChild ? p[1] : p[0]};
-}
-
-int reap(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 std::string streamPath(const std::string& target, const std::string& id) { return target + "/" + id + ".sdbk"; }
 std::string manifestPath(const std::string& target, const std::string& id) { return target + "/" + id + ".manifest.json"; }
@@ -96,7 +65,7 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
   } else {
     if (req.dumpCommand.empty()) return fail(invalidArgument("no dump command or source"));
     tool = req.dumpCommand[0];
-    auto child = spawn(req.dumpCommand, /*toChild=*/false);
+    auto child = spawnPiped(req.dumpCommand, /*toChild=*/false);
     if (!child.ok()) return fail(child.error());
     std::vector<uint8_t> buf(kReadBuffer);
     Status streamed = okStatus();
@@ -113,7 +82,7 @@ Result<Json> runBackup(const BackupRequest& req, Destination& dest) {
     }
     close(child->fd);
     if (!streamed.ok()) kill(child->pid, SIGKILL);
-    const int code = reap(child->pid);
+    const int code = reapChild(child->pid);
     if (!streamed.ok()) return fail(streamed.error());
     if (code != 0) return fail(ioError(req.dumpCommand[0] + " exited with " + std::to_string(code)));
   }
@@ -203,7 +172,7 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
   Child child;
   RestoreTarget* target = req.verifyOnly ? nullptr : req.into;
   if (!req.verifyOnly && target == nullptr) {
-    auto c = spawn(req.restoreCommand, /*toChild=*/true);
+    auto c = spawnPiped(req.restoreCommand, /*toChild=*/true);
     if (!c.ok()) return fail(c.error());
     child = *c;
   }
@@ -233,7 +202,7 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
     if (child.pid > 0) {
       kill(child.pid, SIGKILL);  // before EOF: a single-transaction restore rolls back
       close(child.fd);
-      reap(child.pid);
+      reapChild(child.pid);
       child.pid = -1;
     }
   };
@@ -271,7 +240,7 @@ Result<RestoreSummary> runRestore(const RestoreRequest& req, Destination& dest) 
   }
   if (child.pid > 0) {
     close(child.fd);
-    int code = reap(child.pid);
+    int code = reapChild(child.pid);
     child.pid = -1;
     if (code != 0) return fail(ioError(req.restoreCommand[0] + " exited with " + std::to_string(code)));
   }

@@ -19,6 +19,10 @@ void BackupJobFlags::add(FlagSet& f) {
   f.addInt("keep-weekly", &keepWeekly, "retention: ... of each of the last N ISO weeks with backups");
   f.addInt("keep-monthly", &keepMonthly, "retention: ... of each of the last N months with backups");
   f.addString("max-age", &maxAge, "retention: keep every backup younger than this Go duration (e.g. 2160h)");
+  addReporting(f);
+}
+
+void BackupJobFlags::addReporting(FlagSet& f) {
   f.addString("policy", &policy, "the BackupPolicy that runs this backup (Events are recorded on it)");
   f.addBool("events", &events, "also send each access-log entry as a Kubernetes Event on --policy");
   f.addString("report-configmap", &reportConfigMap, "ConfigMap in the target's namespace to write the run's result to");
@@ -100,6 +104,15 @@ Status patchBackupReport(kube::KubeClient& client, const std::string& ns, const 
     data[specs::kReportLastSuccess] = backupRunJson(report).dump();
     if (report.kept) data[specs::kReportKept] = std::to_string(*report.kept);
   }
+  return patchReport(client, ns, name, data);
+}
+
+Status patchDrillReport(kube::KubeClient& client, const std::string& ns, const std::string& name,
+                        const BackupRunReport& report) {
+  return patchReport(client, ns, name, {{specs::kReportLastVerifiedRestore, backupRunJson(report).dump()}});
+}
+
+Status patchReport(kube::KubeClient& client, const std::string& ns, const std::string& name, const Json& data) {
   kube::PatchOptions opts;
   opts.fieldManager = "servicedb-backup";
   auto r = client.patch(kube::resources::kConfigMaps, ns, name, kube::PatchType::kMerge, Json{{"data", data}}.dump(), opts);

@@ -29,7 +29,8 @@ struct BackupJobFlags {
   std::string policy, reportConfigMap, kubeconfig;
   bool events = false;
 
-  void add(FlagSet& flags);
+  void add(FlagSet& flags);           // retention and reporting
+  void addReporting(FlagSet& flags);  // --policy, --events, --report-configmap, --kubeconfig
   // Usage errors name the flag.
   std::string validate() const;
   bool prunes() const { return keepLast >= 0 || keepDaily >= 0 || keepWeekly >= 0 || keepMonthly >= 0 || !maxAge.empty(); }
@@ -65,6 +66,12 @@ Json backupRunJson(const BackupRunReport& r);
 // Merge-patches the report ConfigMap: lastAttempt always, lastSuccess and kept on success.
 Status patchBackupReport(kube::KubeClient& client, const std::string& ns, const std::string& name,
                          const BackupRunReport& report);
+
+// Merge-patches the report ConfigMap with a restore drill's outcome (lastVerifiedRestore).
+Status patchDrillReport(kube::KubeClient& client, const std::string& ns, const std::string& name,
+                        const BackupRunReport& report);
+// Merge-patches `data` (string values) into the report ConfigMap.
+Status patchReport(kube::KubeClient& client, const std::string& ns, const std::string& name, const Json& data);
 
 // After the engine's backup ran with exit `code` (0 written, 3 written with a key warning, else failed):
 // on success, prune per the flags (reading the fresh backup's manifest for the report); then write the

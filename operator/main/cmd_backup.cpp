@@ -25,6 +25,8 @@
 #include "operator/main/cmd_backup_mongo.h"
 #include "operator/main/commands.h"
 #include "operator/main/flags.h"
+#include "operator/main/pg_admin.h"
+#include "operator/main/restore_drill.h"
 
 namespace sdb::cli {
 namespace {
@@ -105,29 +107,6 @@ Result<int> clientMajor(const std::string& tool) {
   int major = 0;
   if (std::sscanf(buf, "%*s (PostgreSQL) %d", &major) != 1) return ioError("cannot read the version of " + tool + ": " + buf);
   return major;
-}
-
-// Runs one statement whose %I placeholders are filled, in order, with escaped identifiers.
-Status execSql(const std::string& maintenanceDb, std::string sql, const std::vector<std::string>& identifiers) {
-  PGconn* c = PQconnectdb(("dbname=" + maintenanceDb).c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c);
-    PQfinish(c);
-    return Error(ErrorCode::kUnavailable, "connecting to PostgreSQL: " + msg);
-  }
-  size_t at = 0;
-  for (const auto& ident : identifiers) {
-    char* quoted = PQescapeIdentifier(c, ident.c_str(), ident.size());
-    at = sql.find("%I", at);
-    sql.replace(at, 2, quoted);
-    at += std::strlen(quoted);
-    PQfreemem(quoted);
-  }
-  PGresult* r = PQexec(c, sql.c_str());
-  Status s = PQresultStatus(r) == PGRES_COMMAND_OK ? okStatus() : Status(ioError(std::string(PQerrorMessage(c))));
-  PQclear(r);
-  PQfinish(c);
-  return s;
 }
 
 int usage(const Error& e) {
@@ -258,6 +237,71 @@ int runPostgresBackup(const Common& c, std::string database, size_t chunkSize, c
   return 0;
 }
 
+// The Job's API client and its Event sink (added to `sinks`), when the flags ask for them. A Job
+// that cannot reach the API still does its work: only Events and the report are lost.
+struct JobApi {
+  std::unique_ptr<kube::KubeClient> kube;
+  std::unique_ptr<KubeEventSink> events;
+};
+JobApi connectJobApi(const BackupJobFlags& job, const std::string& target, const std::string& command,
+                     std::vector<backup::AccessLogSink*>& sinks) {
+  JobApi api;
+  if (!job.needsKube()) return api;
+  auto k = backupJobKubeClient(job);
+  if (!k.ok()) {
+    std::cerr << "servicedb-operator " << command << ": warning: no Kubernetes API (" << k.error().message
+              << "); no Events and no report\n";
+    return api;
+  }
+  api.kube = std::move(*k);
+  if (job.events) {
+    api.events = std::make_unique<KubeEventSink>(*api.kube, target.substr(0, target.find('/')), job.policy);
+    sinks.push_back(api.events.get());
+  }
+  return api;
+}
+
+// `restore --drill` (restore_drill.h): the drill, then the report ConfigMap and the exit code.
+int runDrill(const Common& c, backup::RestoreRequest req, const std::string& query, const std::string& maintenanceDb,
+             const BackupJobFlags& job, kube::KubeClient* kube, backup::Destination& dest) {
+  const auto started = std::chrono::system_clock::now();
+  DrillRequest d;
+  d.restore = std::move(req);
+  d.query = query;
+  d.maintenanceDb = maintenanceDb;
+  if (const char* u = std::getenv("SERVICEDB_QUERY_PGUSER"); u && *u) d.queryLogin.user = u;
+  if (const char* p = std::getenv("SERVICEDB_QUERY_PGPASSWORD"); p && *p) d.queryLogin.password = p;
+  if (const char* t = std::getenv("TMPDIR"); t && *t) d.workDir = t;
+  auto result = runPostgresDrill(d, dest, CryptoRandom::instance());
+  const auto now = std::chrono::system_clock::now();
+  BackupRunReport report;
+  report.time = formatRfc3339(now);
+  report.durationSeconds = std::chrono::duration<double>(now - started).count();
+  if (result.ok()) {
+    report.result = "Succeeded";
+    report.id = result->backupId;
+    report.sizeBytes = static_cast<int64_t>(result->bytes);
+    report.message = std::to_string(result->tocEntries) + " table-of-contents entries match" +
+                     (result->queried ? "; the query returned " + std::to_string(result->queryRows) + " row(s)" : "");
+  } else {
+    report.result = "Failed";
+    report.id = d.restore.backupId;
+    report.message = result.error().message;
+  }
+  if (kube && !job.reportConfigMap.empty()) {
+    const std::string ns = c.target.substr(0, c.target.find('/'));
+    if (auto s = patchDrillReport(*kube, ns, job.reportConfigMap, report); !s.ok()) {
+      std::cerr << "servicedb-operator restore --drill: warning: " << s.error().message << "\n";
+    }
+  }
+  if (!result.ok()) {
+    std::cerr << "servicedb-operator restore --drill: " << result.error().message << "\n";
+    return 1;
+  }
+  std::cout << result->toJson().dump() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int runBackupCommand(const std::vector<std::string>& args) {
@@ -291,18 +335,8 @@ int runBackupCommand(const std::vector<std::string>& args) {
   auto keys = loadKeys(c.keysDir);
   if (!keys.ok()) return usage(keys.error());
   // The API, only for Events and the report; a Job that cannot reach it still takes its backup.
-  std::unique_ptr<kube::KubeClient> kube;
-  std::unique_ptr<KubeEventSink> events;
-  if (job.needsKube()) {
-    auto k = backupJobKubeClient(job);
-    if (k.ok()) kube = std::move(*k);
-    else std::cerr << "servicedb-operator backup: warning: no Kubernetes API (" << k.error().message
-                   << "); no Events and no report\n";
-  }
-  if (kube && job.events) {
-    events = std::make_unique<KubeEventSink>(*kube, c.target.substr(0, c.target.find('/')), job.policy);
-    c.sinks.push_back(events.get());
-  }
+  JobApi api = connectJobApi(job, c.target, "backup", c.sinks);
+  kube::KubeClient* kube = api.kube.get();
   const auto started = std::chrono::system_clock::now();
   if (c.keyId.empty()) {
     if (keys->size() != 1) return usage(invalidArgument("--key-id is required when --keys-dir holds several keys"));
@@ -337,7 +371,7 @@ int runBackupCommand(const std::vector<std::string>& args) {
     code = runPostgresBackup(c, database, static_cast<size_t>(chunkKiB) * 1024, keys->at(c.keyId), **dest);
   }
   if (code == 0 && !guard.missing.empty()) code = kExitKeyInUseMissing;
-  finishBackupJob(job, kube.get(), **dest, c.accessLog(), c.backupId, code, started);
+  finishBackupJob(job, kube, **dest, c.accessLog(), c.backupId, code, started);
   if (code != kExitKeyInUseMissing) return code;
   for (const auto& m : guard.missing) {
     std::cerr << "servicedb-operator backup: " << backup::describeMissingKey(m, c.target) << "\n";
@@ -364,6 +398,14 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   std::string sourceDatabase;
   flags.addString("source-database", &sourceDatabase,
                   "mongodb: the database the backup was taken of (default: the name derived from --target)");
+  bool drill = false;
+  std::string query;
+  flags.addBool("drill", &drill,
+                "restore drill (PostgreSQL): restore into a throwaway database, compare the table of contents, run "
+                "--query, drop it (docs/backups.md)");
+  flags.addString("query", &query, "--drill: one SQL statement that must return a row on the restored database");
+  BackupJobFlags job;
+  job.addReporting(flags);
   if (auto p = flags.parse(args); !p.ok()) return usage(p.error());
   if (flags.helpRequested()) {
     std::cout << "Usage: servicedb-operator restore [flags]\n\nAuthenticates a backup and restores it into a fresh database.\n\n"
@@ -371,7 +413,13 @@ int runRestoreCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (auto v = c.validate(); !v.empty()) return usage(invalidArgument(v));
-  if (c.engine == "postgres" && !verifyOnly && into.empty())
+  if (auto v = job.validate(); !v.empty()) return usage(invalidArgument(v));
+  if (drill && c.engine != "postgres") return usage(invalidArgument("--drill: restore drills are for --engine postgres only"));
+  if (drill && (verifyOnly || !into.empty() || !owner.empty() || !appRole.empty()))
+    return usage(invalidArgument("--drill restores into its own throwaway database: drop --into, --owner, --app-role and --verify-only"));
+  if (!drill && !query.empty()) return usage(invalidArgument("--query needs --drill"));
+  if (!drill && job.needsKube()) return usage(invalidArgument("--report-configmap and --events need --drill"));
+  if (c.engine == "postgres" && !drill && !verifyOnly && into.empty())
     return usage(invalidArgument("--into is required unless --verify-only"));
   if (!appRole.empty() && owner.empty())
     return usage(invalidArgument("--app-role needs --owner: the app's privileges are default privileges of the owner role"));
@@ -401,6 +449,10 @@ int runRestoreCommand(const std::vector<std::string>& args) {
       return 1;
     }
     std::cerr << "servicedb-operator restore: warning: " << backup::describeMissingKey(m, c.target) << "\n";
+  }
+  if (drill) {
+    JobApi api = connectJobApi(job, c.target, "restore --drill", req.accessLogSinks);
+    return runDrill(c, std::move(req), query, maintenanceDb, job, api.kube.get(), **dest);
   }
   if (c.engine == "redis") return runRedisRestore(req, redis, **dest);
   if (!verifyOnly && c.engine == "mongodb") return runMongoRestore(std::move(req), sourceDatabase, into, **dest);

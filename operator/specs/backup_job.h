@@ -46,6 +46,7 @@ inline constexpr const char* kBackupPvcMount = "/backups";
 inline constexpr const char* kReportLastAttempt = "lastAttempt";
 inline constexpr const char* kReportLastSuccess = "lastSuccess";
 inline constexpr const char* kReportKept = "kept";
+inline constexpr const char* kReportLastVerifiedRestore = "lastVerifiedRestore";
 
 struct BackupJobOptions {
   std::string operatorImage = kDefaultOperatorImage;  // run --operator-image
