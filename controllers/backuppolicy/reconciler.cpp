@@ -124,34 +124,47 @@ ReconcileResult BackupPolicyReconciler::reconcile(const runtime::Request& reques
     }
     const std::string child = specs::backupChildName(policy, sdb);
     wanted.insert(child);
-    const std::vector<Json> desired = {specs::backupServiceAccount(policy, sdb), specs::backupRole(policy, sdb),
+    std::vector<std::pair<kube::ResourceRef, Json>> desired;
+    const std::vector<Json> objects = {specs::backupServiceAccount(policy, sdb), specs::backupRole(policy, sdb),
                                        specs::backupRoleBinding(policy, sdb), specs::backupReportConfigMap(policy, sdb),
                                        *cronJob};
+    for (size_t i = 0; i < objects.size(); ++i) desired.emplace_back(childKinds()[i], objects[i]);
+    if (policy.hasVerify) {
+      auto drill = specs::drillCronJob(policy, sdb, options_.job);
+      if (!drill.ok()) {
+        unsupported.push_back(drill.error().message);
+      } else {
+        wanted.insert(specs::drillCronJobName(policy, sdb));
+        desired.emplace_back(res::kCronJobs, *drill);
+      }
+    }
     TargetHealth th{name, std::nullopt, std::nullopt};
     bool blocked = false;
     for (size_t i = 0; i < desired.size() && !blocked; ++i) {
-      const kube::ResourceRef& kind = childKinds()[i];
-      runtime::ObjectPtr live = readers_.get(kind, policy.ns, child);
+      const kube::ResourceRef& kind = desired[i].first;
+      const Json& want = desired[i].second;
+      const std::string objectName = jsonString(want, {"metadata", "name"});
+      runtime::ObjectPtr live = readers_.get(kind, policy.ns, objectName);
       if (live && controllerUid(*live) != policy.uid) {
-        foreign.push_back(kindName(kind, child) + " exists and is not controlled by this BackupPolicy; rename or "
-                                                  "remove it to back up \"" + name + "\"");
+        foreign.push_back(kindName(kind, objectName) + " exists and is not controlled by this BackupPolicy; rename or "
+                                                       "remove it to back up \"" + name + "\"");
         blocked = true;
         break;
       }
-      auto applied = runtime::applyIfChanged(client_, kind, desired[i],
-                                             live ? std::optional<Json>(*live) : std::nullopt, options_.fieldManager);
+      auto applied = runtime::applyIfChanged(client_, kind, want, live ? std::optional<Json>(*live) : std::nullopt,
+                                             options_.fieldManager);
       if (!applied.ok()) {
         Outcome o;
         o.reason = "ApiError";
-        o.message = "applying " + kindName(kind, child) + ": " + applied.error().toString();
+        o.message = "applying " + kindName(kind, objectName) + ": " + applied.error().toString();
         return finish(run, o, ReconcileResult::retry(o.message));
       }
       if (applied->applied) {
         ++childWrites_;
-        run.changes.push_back("applied " + kindName(kind, child));
+        run.changes.push_back("applied " + kindName(kind, objectName));
         if (!live) run.created = true;
       }
-      if (kind == res::kCronJobs) th.scheduledSince = timeAt(applied->object, {"metadata", "creationTimestamp"});
+      if (kind == res::kCronJobs && objectName == child) th.scheduledSince = timeAt(applied->object, {"metadata", "creationTimestamp"});
     }
     if (blocked) continue;
     runtime::ObjectPtr report = readers_.get(res::kConfigMaps, policy.ns, child);
@@ -186,6 +199,7 @@ ReconcileResult BackupPolicyReconciler::reconcile(const runtime::Request& reques
   outcome.targets = statusTargets;
   outcome.conflictMessage = joined(conflicts);
   outcome.health = evaluateHealth(health, *interval, policy.suspend, clock_.now());
+  if (policy.hasVerify) outcome.verify = evaluateDrills(statusTargets);
   std::string note = missing.empty() ? "" : "; listed but not found: " + joined(missing, ", ");
   if (!unsupported.empty() || !foreign.empty()) {
     outcome.state = Outcome::State::kStalled;
@@ -236,6 +250,11 @@ ReconcileResult BackupPolicyReconciler::finish(Run& run, const Outcome& outcome,
     f.emplace_back("message", outcome.message);
     logStructured(spdlog::level::warn, "not ready", f);
     if (events) events->event(run.object, "Warning", outcome.reason, outcome.message);
+  }
+  auto wasVerified = runtime::findCondition(before, kConditionRestoreVerified);
+  if (outcome.verify && outcome.verify->status == "False" &&
+      (!wasVerified || wasVerified->status != "False" || wasVerified->message != outcome.verify->message)) {
+    if (events) events->event(run.object, "Warning", outcome.verify->reason, outcome.verify->message);
   }
   auto wasHealthy = runtime::findCondition(before, kConditionBackupHealthy);
   if (outcome.health && outcome.health->status == "False" && (!wasHealthy || wasHealthy->status != "False")) {

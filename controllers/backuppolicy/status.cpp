@@ -49,6 +49,7 @@ Json foldReport(const std::string& target, const Json* report) {
   if (!data || !data->is_object()) return entry;
   if (auto a = runFrom(*data, specs::kReportLastAttempt)) entry["lastAttempt"] = *a;
   if (auto s = runFrom(*data, specs::kReportLastSuccess)) entry["lastSuccess"] = *s;
+  if (auto v = runFrom(*data, specs::kReportLastVerifiedRestore)) entry["lastVerifiedRestore"] = *v;
   if (auto k = data->find(specs::kReportKept); k != data->end() && k->is_string()) {
     const std::string& text = k->get_ref<const std::string&>();
     if (!text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos) {
@@ -101,6 +102,32 @@ HealthVerdict evaluateHealth(const std::vector<TargetHealth>& targets, std::chro
   return v;
 }
 
+HealthVerdict evaluateDrills(const Json& targets) {
+  std::vector<std::string> failed, passed, pending;
+  for (const auto& t : targets) {
+    const std::string name = t.value("name", "");
+    const Json* v = jsonAt(t, {"lastVerifiedRestore"});
+    if (!v) {
+      pending.push_back(name);
+    } else if (v->value("result", "") == "Succeeded") {
+      passed.push_back(name);
+    } else {
+      failed.push_back(name + " (" + v->value("time", "") + ": " + v->value("message", "") + ")");
+    }
+  }
+  if (!failed.empty()) {
+    return {"False", "RestoreDrillFailed",
+            "the last restore drill failed for " + joinNames(failed) + "; see the drill Jobs' logs", std::nullopt};
+  }
+  if (targets.empty() || !pending.empty()) {
+    return {"Unknown", "NoDrillYet",
+            pending.empty() ? std::string("the policy backs up no ServiceDatabase")
+                            : "no restore drill has run yet for " + joinNames(pending) + " (spec.verify.schedule)",
+            std::nullopt};
+  }
+  return {"True", "RestoreDrillsPassed", "the last restore drill passed for " + joinNames(passed), std::nullopt};
+}
+
 Json desiredStatus(const Json& object, const Outcome& o, Clock::time_point now) {
   Json status = object.contains("status") && object["status"].is_object() ? object["status"] : Json::object();
   const Json* g = jsonAt(object, {"metadata", "generation"});
@@ -108,19 +135,7 @@ Json desiredStatus(const Json& object, const Outcome& o, Clock::time_point now) 
   status["observedGeneration"] = gen;
   if (!o.destination.empty()) status["destination"] = o.destination;
   if (o.targets) {
-    // lastVerifiedRestore is not ours to compute yet: keep what is there, per target.
-    Json merged = Json::array();
-    const Json* old = jsonAt(status, {"targets"});
-    for (Json t : *o.targets) {
-      if (old && old->is_array()) {
-        for (const auto& prev : *old) {
-          if (prev.value("name", "") == t.value("name", "") && prev.contains("lastVerifiedRestore")) {
-            t["lastVerifiedRestore"] = prev["lastVerifiedRestore"];
-          }
-        }
-      }
-      merged.push_back(std::move(t));
-    }
+    Json merged = *o.targets;
     status["targetCount"] = static_cast<int64_t>(merged.size());
     status["targets"] = std::move(merged);
   }
@@ -133,6 +148,12 @@ Json desiredStatus(const Json& object, const Outcome& o, Clock::time_point now) 
   if (o.health) {
     runtime::setCondition(status, {kConditionBackupHealthy, o.health->status, o.health->reason, o.health->message, gen},
                           now);
+  }
+  if (o.verify) {
+    runtime::setCondition(status, {kConditionRestoreVerified, o.verify->status, o.verify->reason, o.verify->message, gen},
+                          now);
+  } else if (o.targets) {
+    runtime::removeCondition(status, kConditionRestoreVerified);
   }
   if (!o.conflictMessage.empty()) {
     runtime::setCondition(status, {kConditionTargetConflict, "True", "TargetConflict", o.conflictMessage, gen}, now);

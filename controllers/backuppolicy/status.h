@@ -29,6 +29,9 @@ namespace sdb::controllers::backuppolicy {
 
 inline constexpr const char* kConditionBackupHealthy = "BackupHealthy";
 inline constexpr const char* kConditionTargetConflict = "TargetConflict";
+// With spec.verify: True when every target's last restore drill passed, False naming the targets
+// whose last drill failed, Unknown before every target has had one. Absent without spec.verify.
+inline constexpr const char* kConditionRestoreVerified = "RestoreVerified";
 
 // One target's entry of status.targets[], from its report ConfigMap (null when it does not exist yet).
 Json foldReport(const std::string& target, const Json* reportConfigMap);
@@ -55,8 +58,12 @@ struct Outcome {
   std::string destination;
   std::optional<Json> targets;  // status.targets[] when known in this reconcile; otherwise kept
   std::optional<HealthVerdict> health;
+  std::optional<HealthVerdict> verify;  // RestoreVerified, with spec.verify (evaluateDrills)
   std::string conflictMessage;  // "" = no TargetConflict
 };
+
+// RestoreVerified from status.targets[].lastVerifiedRestore.
+HealthVerdict evaluateDrills(const Json& targets);
 
 Json desiredStatus(const Json& object, const Outcome& outcome, std::chrono::system_clock::time_point now);
 

@@ -31,15 +31,29 @@ Json secretEnv(const std::string& name, const std::string& secret, const std::st
 
 }  // namespace
 
-std::string backupChildName(const BackupPolicy& policy, const ServiceDatabase& target) {
-  const std::string plain = target.name + "-backup-" + policy.name;
+namespace {
+
+// "<target>-<infix>-<policy>" when it fits kMaxCronJobName and is a DNS-1123 label, else cut and
+// ending in 10 hex of SHA-256.
+std::string childName(const BackupPolicy& policy, const ServiceDatabase& target, const std::string& infix) {
+  const std::string plain = target.name + "-" + infix + "-" + policy.name;
   if (plain.size() <= kMaxCronJobName && isDns1123Label(plain)) return plain;
-  const std::string hash = sha256Hex(policy.ns + "/" + policy.name + "/" + target.name, 10);
+  const std::string hash = sha256Hex(policy.ns + "/" + policy.name + "/" + target.name + (infix == "backup" ? "" : "/" + infix), 10);
   std::string cut;
-  for (char c : target.name + "-backup-" + policy.name) cut.push_back(c == '.' ? '-' : c);
+  for (char c : plain) cut.push_back(c == '.' ? '-' : c);
   cut.resize(std::min(cut.size(), kMaxCronJobName - hash.size() - 1));
   while (!cut.empty() && cut.back() == '-') cut.pop_back();
   return cut + "-" + hash;
+}
+
+}  // namespace
+
+std::string backupChildName(const BackupPolicy& policy, const ServiceDatabase& target) {
+  return childName(policy, target, "backup");
+}
+
+std::string drillCronJobName(const BackupPolicy& policy, const ServiceDatabase& target) {
+  return childName(policy, target, "drill");
 }
 
 std::string backupActor(const BackupPolicy& policy, const ServiceDatabase& target) {
@@ -105,15 +119,19 @@ Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const Se
   return a;
 }
 
-Result<Json> backupCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const BackupJobOptions& options) {
-  auto args = backupArgs(policy, target);
-  if (!args.ok()) return args.error();
-  const std::string name = backupChildName(policy, target);
+namespace {
+
+// A CronJob of the policy for `target`, named `name`, running the operator's image with `args` as
+// container `container` on `schedule`. The pod: the Job's ServiceAccount (backupChildName), the
+// database's CA from the migration credentials, an emptyDir /tmp, the keys and the destination,
+// restricted Pod Security. Exit 2 (usage) and 3 (a key in use is missing, the backup was written)
+// are not retried (docs/backup-format.md, "Removing a key").
+Json policyCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const std::string& name,
+                   const std::string& container, const std::string& schedule, const std::vector<std::string>& args,
+                   Json env, const BackupJobOptions& options) {
   const std::string creds = target.name + "-migration-credentials";
-  Json env = Json::array({secretEnv("PGHOST", creds, "host"), secretEnv("PGPORT", creds, "port"),
-                          secretEnv("PGUSER", creds, "username"), secretEnv("PGPASSWORD", creds, "password"),
-                          secretEnv("PGDATABASE", creds, "database"), secretEnv("PGSSLMODE", creds, "sslmode", true),
-                          {{"name", "PGSSLROOTCERT"}, {"value", kBackupDbCaFile}}});
+  env.push_back(secretEnv("PGSSLMODE", creds, "sslmode", true));
+  env.push_back({{"name", "PGSSLROOTCERT"}, {"value", kBackupDbCaFile}});
   Json mounts = Json::array({{{"name", "db-ca"}, {"mountPath", "/var/run/servicedb/db"}, {"readOnly", true}},
                              {{"name", "tmp"}, {"mountPath", "/tmp"}}});
   Json volumes = Json::array(
@@ -122,42 +140,78 @@ Result<Json> backupCronJob(const BackupPolicy& policy, const ServiceDatabase& ta
          {{"secretName", creds}, {"items", Json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})}, {"optional", true}}}},
        {{"name", "tmp"}, {"emptyDir", Json::object()}}});
   addBackupStorage(policy, env, mounts, volumes);
-  Json container = {{"name", "backup"},
-                    {"image", options.operatorImage},
-                    {"imagePullPolicy", options.imagePullPolicy},
-                    {"args", *args},
-                    {"env", env},
-                    {"volumeMounts", mounts},
-                    {"securityContext", restrictedContainerSecurityContext()}};
-  if (!policy.resources.empty()) container["resources"] = policy.resources;
+  Json c = {{"name", container},
+            {"image", options.operatorImage},
+            {"imagePullPolicy", options.imagePullPolicy},
+            {"args", args},
+            {"env", env},
+            {"volumeMounts", mounts},
+            {"securityContext", restrictedContainerSecurityContext()}};
+  if (!policy.resources.empty()) c["resources"] = policy.resources;
   const Json labels(backupLabels(policy, target));
-  Json podSpec = {{"serviceAccountName", name},
+  Json podSpec = {{"serviceAccountName", backupChildName(policy, target)},
                   {"automountServiceAccountToken", true},
                   {"restartPolicy", "Never"},
                   {"securityContext", restrictedPodSecurityContext(kBackupJobUid)},
-                  {"containers", Json::array({container})},
+                  {"containers", Json::array({c})},
                   {"volumes", volumes}};
   Json jobSpec = {{"backoffLimit", policy.backoffLimit},
                   {"activeDeadlineSeconds", policy.activeDeadlineSeconds},
-                  // Exit 2 (usage) and 3 (a key in use is missing, the backup was written) must not be
-                  // retried into a series of extra backups (docs/backup-format.md, "Removing a key").
                   {"podFailurePolicy",
                    {{"rules", Json::array({{{"action", "FailJob"},
                                             {"onExitCodes",
-                                             {{"containerName", "backup"}, {"operator", "In"}, {"values", {2, 3}}}}}})}}},
+                                             {{"containerName", container}, {"operator", "In"}, {"values", {2, 3}}}}}})}}},
                   {"template", {{"metadata", {{"labels", labels}}}, {"spec", podSpec}}}};
-  Json cronJob = {{"apiVersion", "batch/v1"},
-                  {"kind", "CronJob"},
-                  {"metadata", metadataFor(policy, target)},
-                  {"spec",
-                   {{"schedule", policy.schedule},
-                    {"timeZone", policy.timeZone},
-                    {"concurrencyPolicy", "Forbid"},
-                    {"suspend", policy.suspend},
-                    {"successfulJobsHistoryLimit", 3},
-                    {"failedJobsHistoryLimit", 3},
-                    {"jobTemplate", {{"metadata", {{"labels", labels}}}, {"spec", jobSpec}}}}}};
-  return cronJob;
+  Json metadata = metadataFor(policy, target);
+  metadata["name"] = name;
+  return {{"apiVersion", "batch/v1"},
+          {"kind", "CronJob"},
+          {"metadata", metadata},
+          {"spec",
+           {{"schedule", schedule},
+            {"timeZone", policy.timeZone},
+            {"concurrencyPolicy", "Forbid"},
+            {"suspend", policy.suspend},
+            {"successfulJobsHistoryLimit", 3},
+            {"failedJobsHistoryLimit", 3},
+            {"jobTemplate", {{"metadata", {{"labels", labels}}}, {"spec", jobSpec}}}}}};
+}
+
+}  // namespace
+
+Result<Json> backupCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const BackupJobOptions& options) {
+  auto args = backupArgs(policy, target);
+  if (!args.ok()) return args.error();
+  const std::string creds = target.name + "-migration-credentials";
+  Json env = Json::array({secretEnv("PGHOST", creds, "host"), secretEnv("PGPORT", creds, "port"),
+                          secretEnv("PGUSER", creds, "username"), secretEnv("PGPASSWORD", creds, "password"),
+                          secretEnv("PGDATABASE", creds, "database")});
+  return policyCronJob(policy, target, backupChildName(policy, target), "backup", policy.schedule, *args, env, options);
+}
+
+Result<Json> drillCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const BackupJobOptions& options) {
+  if (!policy.hasVerify) return invalidArgument("spec.verify: not set");
+  if (target.engine != "postgres") {
+    return invalidArgument("spec.verify: restore drills of " + target.engine + " ServiceDatabases (\"" + target.name +
+                           "\") are not implemented yet; PostgreSQL only");
+  }
+  std::vector<std::string> args = {"restore", "--drill", "--engine", "postgres", "--target", target.ns + "/" + target.name,
+                                   "--keys-dir", kBackupKeysDir};
+  const auto d = backupDestinationArgs(policy);
+  args.insert(args.end(), d.begin(), d.end());
+  args.insert(args.end(), {"--backup-id", "latest", "--actor", backupActor(policy, target), "--requester",
+                           "BackupPolicy " + policy.ns + "/" + policy.name + " restore drill", "--report-configmap",
+                           backupChildName(policy, target), "--policy", policy.name});
+  args.push_back(std::string("--events=") + (policy.accessLogEvents ? "true" : "false"));
+  if (!policy.verifyQuery.empty()) args.insert(args.end(), {"--query", policy.verifyQuery});
+  const std::string creds = target.name + "-migration-credentials";
+  const std::string admin = target.mode == "shared" ? target.adminSecretName : instanceNames(target).superuserSecret;
+  Json env = Json::array({secretEnv("PGHOST", creds, "host"), secretEnv("PGPORT", creds, "port"),
+                          secretEnv("PGUSER", admin, "username"), secretEnv("PGPASSWORD", admin, "password"),
+                          {{"name", "PGDATABASE"}, {"value", "postgres"}},
+                          secretEnv("SERVICEDB_QUERY_PGUSER", creds, "username"),
+                          secretEnv("SERVICEDB_QUERY_PGPASSWORD", creds, "password")});
+  return policyCronJob(policy, target, drillCronJobName(policy, target), "drill", policy.verifySchedule, args, env, options);
 }
 
 Json backupServiceAccount(const BackupPolicy& policy, const ServiceDatabase& target) {

@@ -54,6 +54,8 @@ struct BackupJobOptions {
 };
 
 std::string backupChildName(const BackupPolicy& policy, const ServiceDatabase& target);
+// The restore-drill CronJob: "<target>-drill-<policy>", cut like backupChildName.
+std::string drillCronJobName(const BackupPolicy& policy, const ServiceDatabase& target);
 // system:serviceaccount:<ns>:<name>, the actor of the access log.
 std::string backupActor(const BackupPolicy& policy, const ServiceDatabase& target);
 // The label contract for a backup child, plus servicedb.io/backup-policy.
@@ -69,6 +71,13 @@ void addBackupStorage(const BackupPolicy& policy, Json& env, Json& mounts, Json&
 Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const ServiceDatabase& target);
 
 Result<Json> backupCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const BackupJobOptions& options);
+// spec.verify's CronJob (docs/backups.md, "Restore drills"): `servicedb-operator restore --drill` on
+// spec.verify.schedule with the policy's destination and keys, the same ServiceAccount, labels and
+// report ConfigMap as the backups (it writes lastVerifiedRestore). It connects as the admin login
+// (shared: spec.sharedServer.adminSecretRef; dedicated: the instance's superuser Secret) to create
+// and drop the throwaway database, and runs spec.verify.query as the migration login, never as the
+// admin. Errors: spec.verify absent, or a target other than PostgreSQL (naming spec.verify).
+Result<Json> drillCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const BackupJobOptions& options);
 Json backupServiceAccount(const BackupPolicy& policy, const ServiceDatabase& target);
 Json backupRole(const BackupPolicy& policy, const ServiceDatabase& target);
 Json backupRoleBinding(const BackupPolicy& policy, const ServiceDatabase& target);

@@ -270,6 +270,50 @@ TEST_F(BackupPolicyTest, DriftInACronJobIsRepaired) {
   EXPECT_EQ(cron["spec"]["concurrencyPolicy"], "Forbid");
 }
 
+TEST_F(BackupPolicyTest, VerifyAddsADrillCronJobWhoseReportSetsRestoreVerifiedAndRemovingItDeletesTheCronJob) {
+  create(res::kServiceDatabases, sdbObject("orders"));
+  Json p = policyObject({{"names", {"orders"}}});
+  p["spec"]["verify"] = {{"schedule", "0 5 * * 0"}, {"query", "SELECT 1"}};
+  create(res::kBackupPolicies, p);
+  reconcile();
+  Json drill = get(res::kCronJobs, "orders-drill-nightly");
+  ASSERT_FALSE(drill.is_null());
+  EXPECT_EQ(drill["spec"]["schedule"], "0 5 * * 0");
+  EXPECT_EQ(drill["metadata"]["ownerReferences"][0]["kind"], "BackupPolicy");
+  EXPECT_EQ(drill["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"][1], "--drill");
+  EXPECT_EQ(condition("RestoreVerified")->status, "Unknown");
+  EXPECT_EQ(condition("RestoreVerified")->reason, "NoDrillYet");
+  EXPECT_EQ(condition("Ready")->status, "True");
+
+  // The drill Job reports a failure, then a pass.
+  const std::string t1 = formatRfc3339(clock_.now());
+  Json failed = Json::parse(run(t1, "b7", "Failed"));
+  failed["message"] = "restoring: chunk 3: authentication failed";
+  patchReport("orders-backup-nightly", {{"lastVerifiedRestore", failed.dump()}});
+  reconcile();
+  EXPECT_EQ(status()["targets"][0]["lastVerifiedRestore"]["result"], "Failed");
+  auto v = condition("RestoreVerified");
+  EXPECT_EQ(v->status, "False");
+  EXPECT_EQ(v->reason, "RestoreDrillFailed");
+  EXPECT_NE(v->message.find("orders (" + t1 + ": restoring: chunk 3: authentication failed)"), std::string::npos) << v->message;
+  patchReport("orders-backup-nightly", {{"lastVerifiedRestore", run(t1, "b8", "Succeeded")}});
+  reconcile();
+  EXPECT_EQ(status()["targets"][0]["lastVerifiedRestore"]["id"], "b8");
+  EXPECT_EQ(condition("RestoreVerified")->status, "True");
+  const int64_t rv = store_->resourceVersion();
+  reconcile();
+  EXPECT_EQ(store_->resourceVersion(), rv) << "the steady state with a drill wrote to the API";
+
+  // Without spec.verify: the drill CronJob goes, the backup CronJob stays, the condition goes.
+  p = get(res::kBackupPolicies, "nightly");
+  p["spec"].erase("verify");
+  ASSERT_TRUE(client_->update(res::kBackupPolicies, "shop", p, {}).ok());
+  reconcile();
+  EXPECT_TRUE(get(res::kCronJobs, "orders-drill-nightly").is_null());
+  EXPECT_FALSE(get(res::kCronJobs, "orders-backup-nightly").is_null());
+  EXPECT_FALSE(condition("RestoreVerified").has_value());
+}
+
 // Inside the Manager: informers, the owned-kind watches and the ServiceDatabase handler.
 TEST_F(BackupPolicyTest, InTheManagerANewDatabaseAndAReportMoveStatusThenNothingIsWritten) {
   runtime::ManagerOptions mo;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "e2e/apimachinery/pod_security.h"
 #include "tests/unit/specs/golden_file.h"
 
@@ -197,6 +200,87 @@ TEST(BackupJob, OtherEnginesAreRefusedNamingTheField) {
   auto cj = backupCronJob(policy(kPvcSpec), redis, {});
   ASSERT_FALSE(cj.ok());
   EXPECT_EQ(cj.error().message.rfind("spec.engine: ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace sdb::specs
+
+namespace sdb::specs {
+namespace {
+
+const Json& podOf(const Json& cronJob) { return cronJob["spec"]["jobTemplate"]["spec"]["template"]["spec"]; }
+std::map<std::string, Json> envOf(const Json& cronJob) {
+  std::map<std::string, Json> out;
+  for (const auto& e : podOf(cronJob)["containers"][0]["env"]) out[e["name"]] = e;
+  return out;
+}
+std::string secretOf(const Json& env) { return env["valueFrom"]["secretKeyRef"]["name"]; }
+
+TEST(DrillJob, RunsRestoreDrillOnTheVerifyScheduleAsTheAdminWithTheQueryAsTheMigrationLogin) {
+  std::string spec = kPvcSpec;
+  spec.insert(spec.rfind('}'), R"(, "verify": {"schedule": "30 5 * * 0", "query": "SELECT count(*) FROM orders"})");
+  BackupPolicy p = policy(spec.c_str());
+  ASSERT_TRUE(p.hasVerify);
+  auto cj = drillCronJob(p, orders(R"(, "mode": "dedicated")"), {});
+  ASSERT_TRUE(cj.ok()) << cj.error().message;
+  EXPECT_TRUE(golden::matchesGolden(*cj, "drill_cronjob_dedicated.json"));
+  EXPECT_EQ((*cj)["metadata"]["name"], "orders-drill-nightly");
+  EXPECT_EQ((*cj)["spec"]["schedule"], "30 5 * * 0");
+  EXPECT_EQ((*cj)["spec"]["timeZone"], "Europe/Berlin");
+  EXPECT_EQ((*cj)["spec"]["concurrencyPolicy"], "Forbid");
+  EXPECT_EQ(podOf(*cj)["serviceAccountName"], "orders-backup-nightly") << "the backups' identity: it may patch the report";
+  const std::vector<std::string> args = podOf(*cj)["containers"][0]["args"];
+  auto after = [&](const std::string& flag) {
+    auto it = std::find(args.begin(), args.end(), flag);
+    return it == args.end() || it + 1 == args.end() ? std::string("<absent>") : *(it + 1);
+  };
+  EXPECT_EQ(args[0], "restore");
+  EXPECT_EQ(args[1], "--drill");
+  EXPECT_EQ(after("--query"), "SELECT count(*) FROM orders");
+  EXPECT_EQ(after("--report-configmap"), "orders-backup-nightly");
+  EXPECT_EQ(after("--backup-id"), "latest");
+  EXPECT_EQ(after("--destination"), "dir:/backups/shop");
+  auto env = envOf(*cj);
+  EXPECT_EQ(secretOf(env["PGUSER"]), "orders-postgres-superuser");
+  EXPECT_EQ(secretOf(env["PGPASSWORD"]), "orders-postgres-superuser");
+  EXPECT_EQ(env["PGDATABASE"]["value"], "postgres");
+  EXPECT_EQ(secretOf(env["SERVICEDB_QUERY_PGUSER"]), "orders-migration-credentials");
+  EXPECT_EQ(secretOf(env["SERVICEDB_QUERY_PGPASSWORD"]), "orders-migration-credentials");
+  EXPECT_EQ(podOf(*cj)["containers"][0]["name"], "drill");
+  EXPECT_EQ((*cj)["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"][0]["onExitCodes"]["containerName"], "drill");
+  using apimachinery::PodSecurityLevel;
+  EXPECT_EQ(apimachinery::formatViolations(apimachinery::evaluatePodSecurity(PodSecurityLevel::kRestricted, podOf(*cj))), "");
+  EXPECT_EQ(podOf(*cj)["volumes"], podOf(*backupCronJob(p, orders(), {}))["volumes"]) << "same keys, destination, CA";
+}
+
+TEST(DrillJob, SharedTargetsUseTheirAdminSecretAndNamesAreCutLikeTheBackups) {
+  std::string spec = kPvcSpec;
+  spec.insert(spec.rfind('}'), R"(, "verify": {})");
+  BackupPolicy p = policy(spec.c_str());
+  auto cj = drillCronJob(p, orders(R"(, "mode": "shared", "sharedServer": {"adminSecretRef": {"name": "pg-admin"}})"), {});
+  ASSERT_TRUE(cj.ok()) << cj.error().message;
+  EXPECT_EQ(secretOf(envOf(*cj)["PGUSER"]), "pg-admin");
+  EXPECT_EQ((*cj)["spec"]["schedule"], "0 4 * * 0") << "the CRD's default";
+  const std::vector<std::string> args = podOf(*cj)["containers"][0]["args"];
+  EXPECT_EQ(std::find(args.begin(), args.end(), "--query"), args.end()) << "no query, no flag";
+  p.name = std::string(40, 'p');
+  ServiceDatabase a = orders();
+  a.name = std::string(30, 'a');
+  EXPECT_LE(drillCronJobName(p, a).size(), kMaxCronJobName);
+  EXPECT_NE(drillCronJobName(p, a), backupChildName(p, a));
+}
+
+TEST(DrillJob, RefusedWithoutVerifyAndForOtherEnginesNamingTheField) {
+  auto none = drillCronJob(policy(kPvcSpec), orders(), {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().message.rfind("spec.verify: ", 0), 0u);
+  std::string spec = kPvcSpec;
+  spec.insert(spec.rfind('}'), R"(, "verify": {})");
+  ServiceDatabase redis = orders();
+  redis.engine = "redis";
+  auto r = drillCronJob(policy(spec.c_str()), redis, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("spec.verify: ", 0), 0u);
 }
 
 }  // namespace
