@@ -13,7 +13,11 @@
 # - the Job's ServiceAccount can read no Secret; an edited CronJob is put back;
 # - shop/orders-copy with spec.restore.fromBackup (that backup) turns Ready after its restore Job,
 #   Restored=True names the backup, its app login reads the same 1000 rows, the access log has the
-#   restore.
+#   restore;
+# - spec.verify adds a drill CronJob; a drill Job restores the latest backup into a throwaway
+#   database, checks it and drops it, and status.targets[0].lastVerifiedRestore and RestoreVerified
+#   show it; with the backup's stream tampered, the next drill fails naming the chunk, RestoreVerified
+#   turns False with a Warning event, and the target keeps its rows.
 # Usage: backup_e2e.sh SERVICEDB_OPERATOR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -194,5 +198,56 @@ check_eq "the copy's app login reads the restored rows (equal data)" "1000 plain
   -c "select count(*), max(name) filter (where id = 1000) from items"
 RESTORELOG=$(find "$DEST" -path '*access-log*' -name "*-restored-$ID.json" | head -n 1)
 check "the access log has a restored entry for the backup" test -n "$RESTORELOG"
+
+# --- Restore drill (spec.verify) ---
+check "add spec.verify to nightly (a query that returns a row only with all 1000 rows)" \
+  kubectl -n shop patch bp nightly --type merge \
+  -p '{"spec":{"verify":{"schedule":"0 5 * * 0","query":"SELECT count(*) FROM items HAVING count(*) = 1000"}}}'
+DRILL=orders-drill-nightly
+check "the drill CronJob appears, on spec.verify.schedule" \
+  wait_for 20 sh -c "[ \"\$(kubectl -n shop get cronjob $DRILL -o jsonpath='{.spec.schedule}' 2>/dev/null)\" = '0 5 * * 0' ]"
+check_eq "RestoreVerified Unknown before the first drill" "Unknown NoDrillYet" \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.conditions[?(@.type=="RestoreVerified")].status} {.status.conditions[?(@.type=="RestoreVerified")].reason}'
+check "kubectl create job --from=cronjob/$DRILL d1" kubectl -n shop create job --from=cronjob/$DRILL d1
+if ! kubectl -n shop wait --for=condition=complete job/d1 --timeout=120s >"$WORK/out" 2>&1; then
+  echo "FAIL drill job d1 did not complete"; kubectl -n shop get job d1 -o jsonpath='{.status}'; echo
+  for p in $(kubectl -n shop get pods -l job-name=d1 -o name); do kubectl -n shop logs "$p" || true; done
+  tail -n 20 "$WORK/operator.log"; exit 1
+fi
+echo "ok   drill job d1 complete"; pass=$((pass + 1))
+check "status.targets[0].lastVerifiedRestore.result Succeeded" \
+  kubectl -n shop wait --for=jsonpath='{.status.targets[0].lastVerifiedRestore.result}'=Succeeded bp/nightly --timeout=20s
+check_eq "the drill verified the latest backup" "$ID" \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastVerifiedRestore.id}'
+check "its message: the tables of contents match and the query returned a row" sh -c \
+  "kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastVerifiedRestore.message}' | grep -E '^[1-9][0-9]* table-of-contents entries match; the query returned 1 row'"
+check "RestoreVerified True" \
+  kubectl -n shop wait --for=jsonpath='{.status.conditions[?(@.type=="RestoreVerified")].status}'=True bp/nightly --timeout=20s
+check_eq "the throwaway database is gone" 0 \
+  migrator "select count(*) from pg_database where datname like 'servicedb_drill_%'"
+check "the access log has the drill's restore, naming the requester" sh -c \
+  "grep -l '\"requester\":\"BackupPolicy shop/nightly restore drill\"' \$(find '$DEST' -path '*access-log*' -name '*-restored-$ID.json') | grep -q ."
+
+# --- A tampered backup: the drill's restore Job fails naming the chunk, the target untouched ---
+cp "$STREAM" "$WORK/stream.orig"
+SIZE=$(stat -c %s "$STREAM")
+printf '\x01' | dd of="$STREAM" bs=1 seek=$((SIZE / 2)) conv=notrunc status=none
+check "kubectl create job --from=cronjob/$DRILL d2 (the backup is tampered)" kubectl -n shop create job --from=cronjob/$DRILL d2
+check "status.targets[0].lastVerifiedRestore.result Failed" \
+  kubectl -n shop wait --for=jsonpath='{.status.targets[0].lastVerifiedRestore.result}'=Failed bp/nightly --timeout=60s
+check "its message names the chunk" sh -c \
+  "kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastVerifiedRestore.message}' | grep -E 'chunk [0-9]+: authentication failed'"
+check "the Job's log names the chunk" sh -c \
+  "for p in \$(kubectl -n shop get pods -l job-name=d2 -o name); do kubectl -n shop logs \$p; done | grep -E 'chunk [0-9]+: authentication failed'"
+check_eq "RestoreVerified False (RestoreDrillFailed)" "False RestoreDrillFailed" \
+  kubectl -n shop get bp nightly -o jsonpath='{.status.conditions[?(@.type=="RestoreVerified")].status} {.status.conditions[?(@.type=="RestoreVerified")].reason}'
+check "a Warning event RestoreDrillFailed on the policy" sh -c \
+  "kubectl -n shop get events --field-selector involvedObject.name=nightly,reason=RestoreDrillFailed -o name | grep -q ."
+check_eq "the target is untouched: 1000 rows" 1000 migrator "select count(*) from items"
+check_eq "no throwaway database is left" 0 \
+  migrator "select count(*) from pg_database where datname like 'servicedb_drill_%'"
+check "delete job d2" kubectl -n shop delete job d2 --cascade=background --wait=true
+cp "$WORK/stream.orig" "$STREAM"
+
 
 echo "$pass checks passed in $((SECONDS - T0)) s"

@@ -1,5 +1,5 @@
 // A pg_dump archive's table of contents as `pg_restore --list` prints it, reduced to what a restore
-// drill compares (docs/backups.md, "Restore drills"): the archive of a backup against a fresh archive
+// drill compares (docs/api.md, "Restore drills"): the archive of a backup against a fresh archive
 // of the database restored from it.
 //
 // A listing line is "<dumpId>; <catalog oid> <object oid> <TYPE...> <schema> <name...> <owner>".

@@ -1,4 +1,4 @@
-// `servicedb-operator restore --drill`: a restore drill for PostgreSQL (docs/backups.md, "Restore
+// `servicedb-operator restore --drill`: a restore drill for PostgreSQL (docs/api.md, "Restore
 // drills"; a BackupPolicy's spec.verify runs it on a schedule).
 //
 //   1. drop the throwaway databases an earlier drill of the same target left behind (killed Job):

@@ -1,4 +1,4 @@
-// The children a BackupPolicy has per target ServiceDatabase (docs/backups.md):
+// The children a BackupPolicy has per target ServiceDatabase (docs/api.md, "BackupPolicy"):
 //   CronJob      <base>   runs `servicedb-operator backup` in the operator's image on spec.schedule
 //   ServiceAccount, Role, RoleBinding <base>   the Job's identity, allowed only to report
 //   ConfigMap    <base>   the report the Job patches (last attempt, last success, kept) and the
@@ -71,7 +71,7 @@ void addBackupStorage(const BackupPolicy& policy, Json& env, Json& mounts, Json&
 Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const ServiceDatabase& target);
 
 Result<Json> backupCronJob(const BackupPolicy& policy, const ServiceDatabase& target, const BackupJobOptions& options);
-// spec.verify's CronJob (docs/backups.md, "Restore drills"): `servicedb-operator restore --drill` on
+// spec.verify's CronJob (docs/api.md, "Restore drills"): `servicedb-operator restore --drill` on
 // spec.verify.schedule with the policy's destination and keys, the same ServiceAccount, labels and
 // report ConfigMap as the backups (it writes lastVerifiedRestore). It connects as the admin login
 // (shared: spec.sharedServer.adminSecretRef; dedicated: the instance's superuser Secret) to create
