@@ -206,10 +206,14 @@ PolicyPod policyPodFrom(const Json& pod, const std::string& ip) {
 }
 
 PolicySnapshot makePolicySnapshot(const std::vector<Json>& pods, const std::vector<Json>& namespaces,
-                                  const std::vector<Json>& policies) {
+                                  const std::vector<Json>& policies, const std::map<std::string, std::string>& sandboxIps) {
   PolicySnapshot s;
   for (const auto& pod : pods) {
-    const std::string ip = jsonString(pod, {"status", "podIP"});
+    std::string ip = jsonString(pod, {"status", "podIP"});
+    if (ip.empty()) {
+      auto it = sandboxIps.find(jsonString(pod, {"metadata", "uid"}));
+      if (it != sandboxIps.end()) ip = it->second;
+    }
     const std::string phase = jsonString(pod, {"status", "phase"});
     if (ip.empty() || phase == "Succeeded" || phase == "Failed") continue;
     s.pods.push_back(policyPodFrom(pod, ip));

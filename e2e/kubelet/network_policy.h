@@ -47,9 +47,11 @@ struct PolicySnapshot {
   std::vector<Json> policies;   // NetworkPolicy objects
 };
 
-// Builds the snapshot from stored objects: pods without status.podIP and finished pods are left out.
+// Builds the snapshot from stored objects: finished pods, and pods with neither status.podIP nor a
+// sandbox address on this node (`sandboxIps`, by pod uid), are left out.
 PolicySnapshot makePolicySnapshot(const std::vector<Json>& pods, const std::vector<Json>& namespaces,
-                                  const std::vector<Json>& policies);
+                                  const std::vector<Json>& policies,
+                                  const std::map<std::string, std::string>& sandboxIps = {});
 PolicyPod policyPodFrom(const Json& pod, const std::string& ip);
 
 struct PortMatch {

@@ -365,9 +365,26 @@ void Node::markNetworkDirty() {
   proxyCv_.notify_all();
 }
 
+uint64_t Node::sandboxAddress(const std::string& uid, const std::string& ip) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ip.empty()) sandboxIps_.erase(uid);
+    else sandboxIps_[uid] = ip;
+  }
+  uint64_t ticket;
+  {
+    std::lock_guard<std::mutex> lock(proxyMu_);
+    ticket = ++networkRequested_;
+    networkDirty_ = true;
+  }
+  proxyCv_.notify_all();
+  return ticket;
+}
+
 void Node::proxyLoop() {
   while (!stopping_) {
     bool network = false, volumes = false;
+    uint64_t serial = 0;
     {
       std::unique_lock<std::mutex> lock(proxyMu_);
       proxyCv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || networkDirty_ || volumesDirty_; });
@@ -380,10 +397,14 @@ void Node::proxyLoop() {
       std::lock_guard<std::mutex> lock(proxyMu_);
       network = networkDirty_;
       volumes = volumesDirty_;
+      serial = networkRequested_;
       networkDirty_ = false;
       volumesDirty_ = false;
     }
-    if (network) publishNetwork();
+    if (network) {
+      publishNetwork();
+      networkPublished_.store(serial);
+    }
     std::vector<std::shared_ptr<PodWorker>> finished;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -407,8 +428,13 @@ void Node::publishNetwork() {
   auto snapshot = std::make_shared<NetworkSnapshot>();
   snapshot->services = views;
   snapshot->table = renderServiceTable("sdb-services", slot_->serviceCidr(), views);
-  snapshot->policies = std::make_shared<const PolicySnapshot>(
-      makePolicySnapshot(pods_ ? items(*pods_) : std::vector<Json>{}, items(*namespaces_), items(*networkPolicies_)));
+  std::map<std::string, std::string> sandboxIps;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sandboxIps = sandboxIps_;
+  }
+  snapshot->policies = std::make_shared<const PolicySnapshot>(makePolicySnapshot(
+      pods_ ? items(*pods_) : std::vector<Json>{}, items(*namespaces_), items(*networkPolicies_), sandboxIps));
   std::vector<std::shared_ptr<PodWorker>> workers;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -87,6 +87,8 @@ class Node final : public NodeServices, public apimachinery::PodLogSource {
   int allocateOctet(const std::string& preferredIp) override;
   void releaseOctet(int octet) override;
   std::shared_ptr<const NetworkSnapshot> networkSnapshot() override;
+  uint64_t sandboxAddress(const std::string& uid, const std::string& ip) override;
+  uint64_t networkPublished() const override { return networkPublished_.load(); }
   std::vector<std::pair<std::string, std::string>> serviceEnv(const std::string& ns) override;
   ObjectLookup lookup(const std::string& ns) override;
   std::optional<Json> claim(const std::string& ns, const std::string& name) override;
@@ -124,11 +126,14 @@ class Node final : public NodeServices, public apimachinery::PodLogSource {
   std::map<std::string, std::shared_ptr<PodWorker>> workers_;  // by pod uid
   std::set<int> octets_;
   std::shared_ptr<const NetworkSnapshot> snapshot_;
+  std::map<std::string, std::string> sandboxIps_;  // pod uid -> address, before status.podIP
   std::string hostTable_;
 
   std::mutex proxyMu_;
   std::condition_variable proxyCv_;
   bool networkDirty_ = true;
+  uint64_t networkRequested_ = 0;  // tickets handed out by sandboxAddress
+  std::atomic<uint64_t> networkPublished_{0};
   bool volumesDirty_ = false;
   std::atomic<bool> stopping_{false};
   bool started_ = false, stopped_ = false;

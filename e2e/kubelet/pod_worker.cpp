@@ -399,6 +399,7 @@ void PodWorker::teardownNetwork() {
     }
     node_.event(pod, "Warning", "NetworkNotTornDown", removed.error().message);
   }
+  node_.sandboxAddress(uid_, "");
   node_.releaseOctet(net->octet);
 }
 
@@ -452,6 +453,18 @@ bool PodWorker::prepare() {
     }
     syncNetwork(node_.networkSnapshot());
     if (startTime_.empty()) startTime_ = formatRfc3339(node_.clock().now());
+    publishTicket_ = node_.sandboxAddress(uid_, net->ip);
+    publishDeadline_ = now + std::chrono::seconds(3);
+  }
+  // The first connections of a new pod must meet policies that already know its address (a
+  // fresh-clone run saw a restore pod refused by the database's ingress rules for a while). Bounded:
+  // a stuck publication delays containers by at most three seconds.
+  if (publishTicket_ != 0) {
+    if (node_.networkPublished() < publishTicket_ && SteadyClock::now() < publishDeadline_) {
+      nextPrepare_ = SteadyClock::now() + std::chrono::milliseconds(20);
+      return false;
+    }
+    publishTicket_ = 0;
   }
   if (now >= nextVolumeSync_) {
     VolumeContext ctx;

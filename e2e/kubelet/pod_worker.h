@@ -75,6 +75,16 @@ class NodeServices {
   virtual int allocateOctet(const std::string& preferredIp) = 0;
   virtual void releaseOctet(int octet) = 0;
   virtual std::shared_ptr<const NetworkSnapshot> networkSnapshot() = 0;
+  // The pod `uid` has its sandbox address `ip` ("" when torn down). NetworkPolicy counts the pod at
+  // that address from the next publication on, before status.podIP is published, as CNI plugins
+  // program policy when the sandbox is created. Returns a ticket for networkPublished().
+  virtual uint64_t sandboxAddress(const std::string& uid, const std::string& ip) {
+    (void)uid;
+    (void)ip;
+    return 0;
+  }
+  // The newest ticket whose publication (every pod's Service and NetworkPolicy tables) is loaded.
+  virtual uint64_t networkPublished() const { return UINT64_MAX; }
   virtual std::vector<std::pair<std::string, std::string>> serviceEnv(const std::string& ns) = 0;
   virtual ObjectLookup lookup(const std::string& ns) = 0;
   virtual std::optional<Json> claim(const std::string& ns, const std::string& name) = 0;
@@ -189,6 +199,8 @@ class PodWorker {
   std::string policyWritten_;  // the loaded NetworkPolicy table ("" = none loaded yet)
   PodVolumes volumes_;
   std::map<std::string, PreparedVolume> prepared_;
+  uint64_t publishTicket_ = 0;  // containers start once the node published the sandbox address
+  std::chrono::steady_clock::time_point publishDeadline_{};
   std::chrono::steady_clock::time_point nextVolumeSync_{}, nextPrepare_{};
   std::string prepareError_, prepareReason_;
   std::string startTime_;

@@ -48,6 +48,14 @@ metadata: {name: orders, namespace: shop}
 spec: {service: orders, engine: postgres, version: "15", storage: {size: 1Gi}, deletionPolicy: Delete}
 YAML
 check "shop/orders Ready" kubectl -n shop wait --for=condition=Ready sdb/orders --timeout=120s
+job_completes() {  # job_completes NAME: the Job completes within 120 s, or its pods' logs are shown
+  if ! kubectl -n shop wait --for=condition=complete "job/$1" --timeout=120s >"$WORK/out" 2>&1; then
+    echo "FAIL job $1 did not complete"; kubectl -n shop get job "$1" -o jsonpath='{.status}'; echo
+    for p in $(kubectl -n shop get pods -l "job-name=$1" -o name); do kubectl -n shop logs "$p" || true; done
+    tail -n 20 "$WORK/operator.log"; exit 1
+  fi
+  echo "ok   job $1 complete"; pass=$((pass + 1))
+}
 secret_key() { kubectl -n shop get secret "$1" -o jsonpath="{.data.$2}" | base64 -d; }
 secret_key orders-credentials 'ca\.crt' >"$WORK/ca.crt"
 SVCIP=$(kubectl -n shop get svc orders-postgres -o jsonpath='{.spec.clusterIP}')
@@ -99,12 +107,7 @@ check "kubectl create job --from=cronjob/$CHILD b1" kubectl -n shop create job -
 check_eq "b1 carries the CronJob's podFailurePolicy (kubectl's protobuf body, decoded)" \
   "$(kubectl -n shop get cronjob $CHILD -o jsonpath='{.spec.jobTemplate.spec.podFailurePolicy}')" \
   kubectl -n shop get job b1 -o jsonpath='{.spec.podFailurePolicy}'
-if ! kubectl -n shop wait --for=condition=complete job/b1 --timeout=120s >"$WORK/out" 2>&1; then
-  echo "FAIL job b1 did not complete"; kubectl -n shop get job b1 -o jsonpath='{.status}'; echo
-  for p in $(kubectl -n shop get pods -l job-name=b1 -o name); do kubectl -n shop logs "$p" || true; done
-  tail -n 20 "$WORK/operator.log"; exit 1
-fi
-echo "ok   job b1 complete"; pass=$((pass + 1))
+job_completes b1
 check "status.targets[0].lastSuccess.result Succeeded" \
   kubectl -n shop wait --for=jsonpath='{.status.targets[0].lastSuccess.result}'=Succeeded bp/nightly --timeout=20s
 ID=$(kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastSuccess.id}')
@@ -209,12 +212,7 @@ check "the drill CronJob appears, on spec.verify.schedule" \
 check_eq "RestoreVerified Unknown before the first drill" "Unknown NoDrillYet" \
   kubectl -n shop get bp nightly -o jsonpath='{.status.conditions[?(@.type=="RestoreVerified")].status} {.status.conditions[?(@.type=="RestoreVerified")].reason}'
 check "kubectl create job --from=cronjob/$DRILL d1" kubectl -n shop create job --from=cronjob/$DRILL d1
-if ! kubectl -n shop wait --for=condition=complete job/d1 --timeout=120s >"$WORK/out" 2>&1; then
-  echo "FAIL drill job d1 did not complete"; kubectl -n shop get job d1 -o jsonpath='{.status}'; echo
-  for p in $(kubectl -n shop get pods -l job-name=d1 -o name); do kubectl -n shop logs "$p" || true; done
-  tail -n 20 "$WORK/operator.log"; exit 1
-fi
-echo "ok   drill job d1 complete"; pass=$((pass + 1))
+job_completes d1
 check "status.targets[0].lastVerifiedRestore.result Succeeded" \
   kubectl -n shop wait --for=jsonpath='{.status.targets[0].lastVerifiedRestore.result}'=Succeeded bp/nightly --timeout=20s
 check_eq "the drill verified the latest backup" "$ID" \

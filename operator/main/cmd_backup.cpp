@@ -402,7 +402,7 @@ int runRestoreCommand(const std::vector<std::string>& args) {
   std::string query;
   flags.addBool("drill", &drill,
                 "restore drill (PostgreSQL): restore into a throwaway database, compare the table of contents, run "
-                "--query, drop it (docs/api.md, "BackupPolicy")");
+                "--query, drop it (docs/api.md, \"Restore drills\")");
   flags.addString("query", &query, "--drill: one SQL statement that must return a row on the restored database");
   BackupJobFlags job;
   job.addReporting(flags);

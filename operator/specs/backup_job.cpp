@@ -119,6 +119,26 @@ Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const Se
   return a;
 }
 
+Json backupToolContainer(const BackupPolicy& policy, const std::string& name, const std::vector<std::string>& args,
+                         Json env, const std::string& credsSecret, const BackupJobOptions& options, Json& volumes) {
+  Json mounts = Json::array({{{"name", "db-ca"}, {"mountPath", "/var/run/servicedb/db"}, {"readOnly", true}},
+                             {{"name", "tmp"}, {"mountPath", "/tmp"}}});
+  volumes = Json::array({{{"name", "db-ca"},
+                          {"secret",
+                           {{"secretName", credsSecret},
+                            {"items", Json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})},
+                            {"optional", true}}}},
+                         {{"name", "tmp"}, {"emptyDir", Json::object()}}});
+  addBackupStorage(policy, env, mounts, volumes);
+  return {{"name", name},
+          {"image", options.operatorImage},
+          {"imagePullPolicy", options.imagePullPolicy},
+          {"args", args},
+          {"env", env},
+          {"volumeMounts", mounts},
+          {"securityContext", restrictedContainerSecurityContext()}};
+}
+
 namespace {
 
 // A CronJob of the policy for `target`, named `name`, running the operator's image with `args` as
@@ -132,21 +152,8 @@ Json policyCronJob(const BackupPolicy& policy, const ServiceDatabase& target, co
   const std::string creds = target.name + "-migration-credentials";
   env.push_back(secretEnv("PGSSLMODE", creds, "sslmode", true));
   env.push_back({{"name", "PGSSLROOTCERT"}, {"value", kBackupDbCaFile}});
-  Json mounts = Json::array({{{"name", "db-ca"}, {"mountPath", "/var/run/servicedb/db"}, {"readOnly", true}},
-                             {{"name", "tmp"}, {"mountPath", "/tmp"}}});
-  Json volumes = Json::array(
-      {{{"name", "db-ca"},
-        {"secret",
-         {{"secretName", creds}, {"items", Json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})}, {"optional", true}}}},
-       {{"name", "tmp"}, {"emptyDir", Json::object()}}});
-  addBackupStorage(policy, env, mounts, volumes);
-  Json c = {{"name", container},
-            {"image", options.operatorImage},
-            {"imagePullPolicy", options.imagePullPolicy},
-            {"args", args},
-            {"env", env},
-            {"volumeMounts", mounts},
-            {"securityContext", restrictedContainerSecurityContext()}};
+  Json volumes;
+  Json c = backupToolContainer(policy, container, args, env, creds, options, volumes);
   if (!policy.resources.empty()) c["resources"] = policy.resources;
   const Json labels(backupLabels(policy, target));
   Json podSpec = {{"serviceAccountName", backupChildName(policy, target)},

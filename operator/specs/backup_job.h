@@ -67,6 +67,11 @@ Json backupPolicyOwnerReference(const BackupPolicy& policy);
 std::vector<std::string> backupDestinationArgs(const BackupPolicy& policy);
 // The key Secret at kBackupKeysDir (first), and the PVC at kBackupPvcMount or the S3 credentials as env.
 void addBackupStorage(const BackupPolicy& policy, Json& env, Json& mounts, Json& volumes);
+// The container of a backup, drill or restore Job: the operator's image running `args` with `env`,
+// the database's CA from Secret `credsSecret` (key ca.crt, optional) at kBackupDbCaFile, an emptyDir
+// /tmp, and the policy's keys and destination (addBackupStorage). `volumes` receives the pod's volumes.
+Json backupToolContainer(const BackupPolicy& policy, const std::string& name, const std::vector<std::string>& args,
+                         Json env, const std::string& credsSecret, const BackupJobOptions& options, Json& volumes);
 // The `servicedb-operator backup ...` arguments (after the binary) and the destination flags.
 Result<std::vector<std::string>> backupArgs(const BackupPolicy& policy, const ServiceDatabase& target);
 

@@ -57,22 +57,9 @@ Result<Json> restoreJob(const ServiceDatabase& sdb, const BackupPolicy& policy, 
                           secretEnv("PGSSLMODE", creds, "sslmode", true),
                           {{"name", "PGSSLROOTCERT"}, {"value", kBackupDbCaFile}},
                           {{"name", "SERVICEDB_ACTOR"}, {"value", "ServiceDatabase " + sdb.ns + "/" + sdb.name + " restore Job"}}});
-  Json mounts = Json::array({{{"name", "db-ca"}, {"mountPath", "/var/run/servicedb/db"}, {"readOnly", true}},
-                             {{"name", "tmp"}, {"mountPath", "/tmp"}}});
-  Json volumes = Json::array(
-      {{{"name", "db-ca"},
-        {"secret",
-         {{"secretName", creds}, {"items", Json::array({{{"key", "ca.crt"}, {"path", "ca.crt"}}})}, {"optional", true}}}},
-       {{"name", "tmp"}, {"emptyDir", Json::object()}}});
-  addBackupStorage(policy, env, mounts, volumes);
+  Json volumes;
+  Json container = backupToolContainer(policy, "restore", args, env, creds, options, volumes);
   const Json labels(standardLabels(sdb, Component::kRestore));
-  Json container = {{"name", "restore"},
-                    {"image", options.operatorImage},
-                    {"imagePullPolicy", options.imagePullPolicy},
-                    {"args", args},
-                    {"env", env},
-                    {"volumeMounts", mounts},
-                    {"securityContext", restrictedContainerSecurityContext()}};
   Json pod = {{"automountServiceAccountToken", false},
               {"restartPolicy", "Never"},
               {"securityContext", restrictedPodSecurityContext(kBackupJobUid)},

@@ -158,6 +158,26 @@ TEST(EvaluatePolicies, SnapshotLeavesOutPodsWithoutAddressAndFinishedOnes) {
   for (const auto& p : s.pods) EXPECT_NE(p.name, "done");
 }
 
+TEST(EvaluatePolicies, APodCountsFromItsSandboxAddressBeforeItsStatusHasOne) {
+  Json starting = pod("a", "starting", "", {{"app", "client"}});
+  starting["metadata"]["uid"] = "uid-starting";
+  Json finished = pod("a", "finished", "", {{"app", "client"}});
+  finished["metadata"]["uid"] = "uid-finished";
+  finished["status"]["phase"] = "Succeeded";
+  const Json server = pod("a", "server", "198.18.1.10", {{"app", "server"}});
+  const Json p = np("a", "p", R"({"podSelector": {"matchLabels": {"app": "server"}},
+                                      "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "client"}}}]}]})");
+  const std::vector<Json> namespaces = {{{"metadata", {{"name", "a"}}}}};
+  PolicySnapshot without = makePolicySnapshot({server, starting, finished}, namespaces, {p});
+  EXPECT_EQ(summary(evaluatePolicies(without.pods[0], without).ingress), "isolated | : any-port")
+      << "no status.podIP and no sandbox address: nobody to admit";
+  PolicySnapshot with = makePolicySnapshot({server, starting, finished}, namespaces, {p},
+                                           {{"uid-starting", "198.18.1.40"}, {"uid-finished", "198.18.1.41"}});
+  ASSERT_EQ(with.pods.size(), 2u);
+  EXPECT_EQ(summary(evaluatePolicies(with.pods[0], with).ingress), "isolated | 198.18.1.40 : any-port")
+      << "the sandbox address counts; a finished pod never does";
+}
+
 TEST(EvaluatePolicies, LabelChangesMoveAPodInAndOutOfPeerSets) {
   const Json p = np("a", "p", R"({"podSelector": {"matchLabels": {"app": "server"}},
                                       "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "ok"}}}]}]})");
