@@ -1,7 +1,5 @@
 #include "controllers/servicedatabase/migrations.h"
 
-#include <algorithm>
-
 #include "controllers/servicedatabase/backup_cronjob.h"
 #include "controllers/servicedatabase/migration_log.h"
 #include "operator/runtime/conditions.h"
