@@ -4,9 +4,14 @@
 //   roles and Secrets by their markers.
 // - Delete: engine.remove drops what carries our marker (sessions terminated, REASSIGN/DROP OWNED,
 //   then the database and roles), then our credentials Secrets are deleted.
-// - Snapshot: refused until backups exist; the finalizer stays and the condition says how to
-//   proceed (set Retain or Delete).
+// - Snapshot: first a final backup through the database's BackupPolicy (final_backup.h: a Job made
+//   from its backup CronJob, owned by the ServiceDatabase), then exactly what Delete does. Without a
+//   backup CronJob (no policy backs it up), or when the Job failed, nothing is dropped: the
+//   finalizer stays, Stalled says how to proceed (add a policy, delete the failed Job to retry, or
+//   set Retain or Delete). A completed Job found by a later reconcile (one killed midway) counts:
+//   the deletion goes on, and no second backup is taken.
 // The finalizer is removed only when that work is done.
+#include "controllers/servicedatabase/final_backup.h"
 #include "controllers/servicedatabase/reconciler.h"
 #include "controllers/servicedatabase/run.h"
 #include "operator/runtime/object_helpers.h"
@@ -35,13 +40,16 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
   Backend* backend = backends_.find(sdb.engine, sdb.mode);
   if (!backend) return removeOurFinalizer();  // nothing external was ever created for it
   if (sdb.deletionPolicy == "Snapshot") {
-    return finish(run,
-                  Outcome::fromProblem({"SnapshotNotSupported",
-                                        "spec.deletionPolicy: Snapshot needs a final backup, and backups are not "
-                                        "implemented yet; set spec.deletionPolicy to Retain or Delete to let the "
-                                        "deletion finish",
-                                        true, false}),
-                  ReconcileResult::ok());
+    auto backup = driveFinalBackup(client_, sdb, options_.finalBackup, options_.fieldManager, run.changes);
+    if (!backup.ok()) return fail(backup.error());
+    if (!backup->done) {
+      Outcome running;
+      running.reason = "FinalBackupRunning";
+      running.message = backup->message;
+      return finish(run, running, ReconcileResult::requeueAfter(options_.finalBackup.pollInterval));
+    }
+    if (options_.events) options_.events->event(run.object, "Normal", "FinalBackup", backup->message);
+    // Then exactly what Delete does.
   }
 
   // Our credentials Secrets, read fresh.
@@ -76,7 +84,8 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
     return removeOurFinalizer();
   }
 
-  // Delete. Our credentials Secrets go last, once the data is gone.
+  // Delete (and Snapshot, once its final backup completed). Our credentials Secrets go last, once
+  // the data is gone.
   auto deleteSecrets = [&](std::vector<std::string>& done) -> std::optional<Problem> {
     for (const auto& s : ours) {
       const std::string name = jsonString(s, {"metadata", "name"});
@@ -91,6 +100,7 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
     }
     return std::nullopt;
   };
+  const std::string deleted = "deletionPolicy " + sdb.deletionPolicy + ": ";
   auto joined = [](const std::vector<std::string>& done) {
     std::string message;
     for (const auto& d : done) message += (message.empty() ? "" : "; ") + d;
@@ -101,7 +111,7 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
     if (!removed.ok()) return fail(removed.error());
     std::vector<std::string> done = *removed;
     if (auto p = deleteSecrets(done)) return fail(*p);
-    if (options_.events) options_.events->event(run.object, "Normal", "Deleted", "deletionPolicy Delete: " + joined(done));
+    if (options_.events) options_.events->event(run.object, "Normal", "Deleted", deleted + joined(done));
     return removeOurFinalizer();
   }
   auto session = backend->open(sdb);
@@ -121,7 +131,7 @@ ReconcileResult ServiceDatabaseReconciler::finalize(Run& run) {
   std::vector<std::string> done = summary->actions;
   if (auto p = deleteSecrets(done)) return fail(*p);
   if (options_.events) {
-    options_.events->event(run.object, "Normal", "Deleted", "deletionPolicy Delete: " + joined(done));
+    options_.events->event(run.object, "Normal", "Deleted", deleted + joined(done));
     for (const auto& b : summary->blockers) {
       options_.events->event(run.object, "Warning", b.reason, b.message + "; left in place (not ours)");
     }

@@ -1,7 +1,6 @@
 #include "controllers/servicedatabase/migrations.h"
 
-#include <algorithm>
-
+#include "controllers/servicedatabase/backup_cronjob.h"
 #include "controllers/servicedatabase/migration_log.h"
 #include "operator/runtime/conditions.h"
 #include "operator/runtime/object_helpers.h"
@@ -190,39 +189,22 @@ std::optional<MigrationStep> startMigrationJob(Ctx& c) {
 
 std::optional<MigrationStep> startBackupJob(Ctx& c) {
   const specs::ServiceDatabase& sdb = c.in.sdb;
-  kube::ListOptions lo;
-  lo.labelSelector = std::string(specs::kLabelDatabase) + "=" + sdb.name + "," + specs::kLabelServicedbComponent +
-                     "=backup," + specs::kLabelManagedBy + "=" + specs::kManagedByOperator;
-  auto list = c.d.client.list(res::kCronJobs, c.ns(), lo);
-  if (!list.ok()) return apiStep(list.error(), "listing backup CronJobs");
-  std::vector<const Json*> found;
-  for (const auto& cj : (*list)["items"]) found.push_back(&cj);
-  auto byPolicy = [&](const Json* cj) {
-    const Json* refs = jsonAt(*cj, {"metadata", "ownerReferences"});
-    if (!refs || !refs->is_array()) return false;
-    for (const auto& r : *refs) {
-      if (jsonString(r, {"kind"}) == "BackupPolicy" && jsonString(r, {"name"}) == sdb.backupPolicyName) return true;
-    }
-    return false;
-  };
-  std::sort(found.begin(), found.end(), [&](const Json* a, const Json* b) {
-    if (byPolicy(a) != byPolicy(b)) return byPolicy(a);
-    return jsonString(*a, {"metadata", "name"}) < jsonString(*b, {"metadata", "name"});
-  });
-  if (found.empty()) {
+  auto found = findBackupCronJob(c.d.client, sdb);
+  if (!found.ok()) return apiStep(found.error(), "listing backup CronJobs");
+  if (!found->cronJob) {
     std::string why = sdb.backupPolicyName.empty()
                           ? "set spec.backupPolicyRef to a BackupPolicy that backs this database up"
                           : "spec.backupPolicyRef names BackupPolicy " + q(sdb.backupPolicyName) +
                                 ", which has no backup CronJob for this database yet";
     Problem p{"BackupRequired",
               "spec.migrations.backupFirst: a fresh backup is required before migrating to version " +
-                  q(c.spec.version) + ", and no backup CronJob labelled " + lo.labelSelector +
+                  q(c.spec.version) + ", and no backup CronJob labelled " + found->selector +
                   " exists in namespace " + q(c.ns()) + "; " + why,
               true, false, c.d.options.absentPollInterval};
     return problemStep(p);
   }
   const std::string name = specs::migrationBackupJobName(sdb, c.runKey);
-  auto job = specs::backupJobFromCronJob(sdb, *found.front(), name, c.spec.version);
+  auto job = specs::backupJobFromCronJob(sdb, *found->cronJob, name, c.spec.version);
   if (!job.ok()) return problemStep({"BackupRequired", "spec.migrations.backupFirst: " + job.error().message, true, true});
   auto created = createJob(c, *job);
   if (!created.ok()) return problemStep(created.error());

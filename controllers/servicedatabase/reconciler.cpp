@@ -56,11 +56,6 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
                                        "\" is not implemented yet in this version of servicedb-operator (implemented: " +
                                        backends_.supported() + "); nothing was created");
   }
-  if (sdb.deletionPolicy == "Snapshot") {
-    return stall("SnapshotNotSupported",
-                 "spec.deletionPolicy: Snapshot takes a final backup, and backups are not implemented yet; use "
-                 "Retain or Delete. Nothing is provisioned until then");
-  }
   if (sdb.hasRestore && sdb.engine != "postgres") {
     return stall("NotImplemented", "spec.restore: restoring " + sdb.engine +
                                        " ServiceDatabases from a backup is not implemented yet (PostgreSQL only); "
@@ -192,6 +187,11 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
   if (rotation.nextDueIn) {
     auto due = std::chrono::duration_cast<std::chrono::seconds>(*rotation.nextDueIn) + std::chrono::seconds(1);
     again = again ? std::min(*again, due) : due;
+  }
+  if (sdb.deletionPolicy != "Snapshot") {
+    ready.removedConditions.push_back(kConditionFinalBackupReady);
+  } else if (auto c = finalBackupReadiness(client_, sdb)) {
+    ready.extra.push_back(*c);
   }
   std::optional<std::string> retry;
   migrate(run, *backend, *slots, ready, again, retry);

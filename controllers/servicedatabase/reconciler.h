@@ -13,7 +13,9 @@
 //      the migration Jobs start here, and their results are recorded here;
 //   7. spec.restore (restore.h): while pending, the engine makes the roles but not the database, and
 //      the restore Job makes it; the ServiceDatabase is Ready only after the Job completed;
-//   7. write status once (skipped when unchanged) and emit Events for what changed.
+//   8. spec.deletionPolicy Snapshot: condition FinalBackupReady (final_backup.h) says whether a
+//      deletion would find a backup CronJob (removed for the other policies);
+//   9. write status once (skipped when unchanged) and emit Events for what changed.
 // A steady state makes no API write and plans nothing on the server. Unless
 // `engineRecheckInterval` is zero, a reconcile whose inputs (generation, stored passwords, admin
 // connection) equal those of a success less than that interval ago skips the server round trip; the
@@ -34,6 +36,7 @@
 
 #include "controllers/servicedatabase/backend.h"
 #include "controllers/servicedatabase/credentials.h"
+#include "controllers/servicedatabase/final_backup.h"
 #include "controllers/servicedatabase/migrations.h"
 #include "controllers/servicedatabase/object_reader.h"
 #include "controllers/servicedatabase/status.h"
@@ -57,6 +60,7 @@ struct ReconcilerOptions {
   runtime::EventRecorder* events = nullptr;  // optional
   MigrationOptions migrations;               // the Jobs' options and the operator's own image
   specs::BackupJobOptions restoreJob;         // the image of restore Jobs (run --operator-image)
+  FinalBackupOptions finalBackup;             // deletionPolicy Snapshot (final_backup.h)
 };
 
 class ServiceDatabaseReconciler final : public runtime::Reconciler {

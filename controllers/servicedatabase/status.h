@@ -2,8 +2,8 @@
 // and kstatus conditions, and written once, skipping writes that would change nothing.
 //
 // Conditions, each with observedGeneration: Ready, Reconciling, Stalled (kstatus) and
-// CredentialsReady, plus the backends' and the migration step's (NetworkIsolated,
-// MigrationsApplied). Other fields: observedGeneration, phase (printer column), endpoint,
+// CredentialsReady, plus the backends', the migration step's and deletionPolicy Snapshot's
+// (NetworkIsolated, MigrationsApplied, FinalBackupReady). Other fields: observedGeneration, phase (printer column), endpoint,
 // secretName, migrationSecretName, credentialsRotatedAt, schemaVersion and migrations (the last
 // migration run, migrations.h). Fields this controller does not own (for example those later
 // issues add) are kept as they are.

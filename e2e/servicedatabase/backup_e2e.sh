@@ -17,7 +17,10 @@
 # - spec.verify adds a drill CronJob; a drill Job restores the latest backup into a throwaway
 #   database, checks it and drops it, and status.targets[0].lastVerifiedRestore and RestoreVerified
 #   show it; with the backup's stream tampered, the next drill fails naming the chunk, RestoreVerified
-#   turns False with a Warning event, and the target keeps its rows.
+#   turns False with a Warning event, and the target keeps its rows;
+# - deletionPolicy Snapshot: deleting shop/orders leaves one more complete backup (a final backup
+#   Job from nightly's CronJob), and a Snapshot ServiceDatabase no policy backs up waits with
+#   Stalled/SnapshotWithoutBackupPolicy until set to Delete.
 # Usage: backup_e2e.sh SERVICEDB_OPERATOR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -247,5 +250,48 @@ check_eq "no throwaway database is left" 0 \
 check "delete job d2" kubectl -n shop delete job d2 --cascade=background --wait=true
 cp "$WORK/stream.orig" "$STREAM"
 
+# --- Snapshot deletion ---
+# deletionPolicy Snapshot: deleting shop/orders first runs a final backup Job made from nightly's
+# CronJob (one more complete backup of shop/orders, one more `written` access-log entry), then drops
+# it as Delete does. A Snapshot ServiceDatabase that no policy backs up stays pending with
+# Stalled/SnapshotWithoutBackupPolicy until it is set to Delete.
+snap_backups() { find "$DEST" -path '*/shop/orders/*' -not -path '*/access-log/*' -name '*.manifest.json' | wc -l; }
+snap_written() { find "$DEST" -path '*/shop/orders/access-log/*' -name '*-written-*.json' | wc -l; }
+SNAP_BACKUPS=$(snap_backups) SNAP_WRITTEN=$(snap_written)
+check "shop/orders has complete backups before" test "$SNAP_BACKUPS" -ge 1
+check "set deletionPolicy Snapshot on shop/orders" \
+  kubectl -n shop patch sdb orders --type merge -p '{"spec":{"deletionPolicy":"Snapshot"}}'
+check "FinalBackupReady True (nightly's CronJob would take it)" \
+  kubectl -n shop wait --for=condition=FinalBackupReady sdb/orders --timeout=30s
+if ! kubectl -n shop delete sdb orders --wait=true --timeout=180s >"$WORK/out" 2>&1; then
+  echo "FAIL shop/orders was not deleted"; cat "$WORK/out"
+  kubectl -n shop get sdb orders -o jsonpath='{.status.conditions}'; echo
+  kubectl -n shop logs job/orders-final-backup || true
+  tail -n 20 "$WORK/operator.log"; exit 1
+fi
+echo "ok   kubectl delete sdb/orders (after its final backup)"; pass=$((pass + 1))
+check "shop/orders is gone" wait_for 30 sh -c "! kubectl -n shop get sdb orders >/dev/null 2>&1"
+check_eq "one more complete backup of shop/orders (manifest present)" "$((SNAP_BACKUPS + 1))" snap_backups
+check_eq "one more written entry in the access log" "$((SNAP_WRITTEN + 1))" snap_written
+check "the operator logged the final backup Job" grep -q 'created the final backup Job' "$WORK/operator.log"
+
+check "kubectl apply shop/scratch (Snapshot, no BackupPolicy)" kubectl apply -f - <<YAML
+apiVersion: servicedb.io/v1alpha1
+kind: ServiceDatabase
+metadata: {name: scratch, namespace: shop}
+spec: {service: scratch, engine: postgres, version: "15", storage: {size: 1Gi}, deletionPolicy: Snapshot}
+YAML
+check "shop/scratch has the finalizer" wait_for 30 sh -c \
+  "kubectl -n shop get sdb scratch -o jsonpath='{.metadata.finalizers}' | grep -q servicedb.io/finalizer"
+check "kubectl delete sdb/scratch --wait=false" kubectl -n shop delete sdb scratch --wait=false
+check "the deletion is refused: Stalled SnapshotWithoutBackupPolicy" wait_for 30 sh -c \
+  "kubectl -n shop get sdb scratch -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].status} {.status.conditions[?(@.type==\"Stalled\")].reason}' | grep -qx 'True SnapshotWithoutBackupPolicy'"
+check "the message says how to proceed" sh -c \
+  "kubectl -n shop get sdb scratch -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q 'spec.deletionPolicy to Retain'"
+check "shop/scratch is still there" kubectl -n shop get sdb scratch
+check "set deletionPolicy Delete on shop/scratch" \
+  kubectl -n shop patch sdb scratch --type merge -p '{"spec":{"deletionPolicy":"Delete"}}'
+check "shop/scratch goes away" wait_for 60 sh -c "! kubectl -n shop get sdb scratch >/dev/null 2>&1"
+# --- end of Snapshot deletion ---
 
 echo "$pass checks passed in $((SECONDS - T0)) s"

@@ -103,6 +103,15 @@ std::string migrationBackupJobName(const ServiceDatabase& sdb, const std::string
   return jobPrefix(sdb) + "-backup-" + runKey;
 }
 
+std::string finalBackupJobName(const ServiceDatabase& sdb) {
+  const std::string suffix = "-final-backup";
+  if (sdb.name.size() + suffix.size() <= 63) return sdb.name + suffix;
+  const std::string hash = sha256Hex(sdb.ns + "/" + sdb.name, 10);
+  std::string cut = sdb.name.substr(0, 63 - suffix.size() - 1 - hash.size());
+  while (!cut.empty() && (cut.back() == '-' || cut.back() == '.')) cut.pop_back();
+  return cut + suffix + "-" + hash;
+}
+
 Json migrationJob(const ServiceDatabase& sdb, const MigrationsSpec& m, const MigrationJobInput& in,
                   const MigrationJobOptions& o) {
   const Labels labels = standardLabels(sdb, Component::kMigrate);
@@ -190,7 +199,7 @@ Result<Json> backupJobFromCronJob(const ServiceDatabase& sdb, const Json& cronJo
   }
   annotations["cronjob.kubernetes.io/instantiate"] = "manual";  // as kubectl create job --from marks it
   annotations[kAnnotationFromCronJob] = cronName;
-  annotations[kAnnotationMigrationVersion] = version;
+  if (!version.empty()) annotations[kAnnotationMigrationVersion] = version;
   return Json{{"apiVersion", "batch/v1"},
               {"kind", "Job"},
               {"metadata",

@@ -19,7 +19,8 @@
 //   image mode does not (restricted does not require it, and migration tools write caches).
 // - The backup Job is what `kubectl create job --from=cronjob/X` makes of a backup CronJob's
 //   jobTemplate, owned by the ServiceDatabase instead of the CronJob (so its end wakes the
-//   ServiceDatabase's controller and the CronJob's controller leaves it alone).
+//   ServiceDatabase's controller and the CronJob's controller leaves it alone). The same builder
+//   makes the final backup of spec.deletionPolicy Snapshot, named "<name>-final-backup".
 //
 // Errors name the spec field ("spec.migrations.version: ..."). Contract: pure, thread-safe.
 #pragma once
@@ -65,6 +66,10 @@ std::string migrationsSpecHash(const ServiceDatabase& sdb);
 std::string migrationRunKey(const std::string& version, const std::string& specHash, const std::string& retryRequest);
 std::string migrationJobName(const ServiceDatabase& sdb, const std::string& runKey);
 std::string migrationBackupJobName(const ServiceDatabase& sdb, const std::string& runKey);
+// spec.deletionPolicy Snapshot's Job: "<name>-final-backup"; past 63 characters the name is cut and
+// "-final-backup-<10 hex of namespace/name>" follows (the suffix is kept, so it never equals the
+// restore Job's name).
+std::string finalBackupJobName(const ServiceDatabase& sdb);
 
 struct MigrationJobOptions {
   std::string operatorImage = defaultOperatorImage();  // built-in mode's image
@@ -86,7 +91,8 @@ Json migrationJob(const ServiceDatabase& sdb, const MigrationsSpec& migrations, 
                   const MigrationJobOptions& options = {});
 
 // The Job `kubectl create job --from=cronjob/<name>` would make, named `jobName`, owned by the
-// ServiceDatabase, annotated with the CronJob's name and the migration version. Labels: the
+// ServiceDatabase, annotated with the CronJob's name and the migration version (none when
+// `version` is empty: the final backup of deletionPolicy Snapshot). Labels: the
 // jobTemplate's, plus servicedb.io/database and the managed-by label when missing. Refuses a
 // CronJob without spec.jobTemplate.spec.template.
 Result<Json> backupJobFromCronJob(const ServiceDatabase& sdb, const Json& cronJob, const std::string& jobName,

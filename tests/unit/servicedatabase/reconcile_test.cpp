@@ -204,8 +204,6 @@ TEST_F(ProblemTable, EachProblemIsAConditionWithAReasonNamingTheCause) {
          s["spec"].erase("sharedServer");
        },
        "NotImplemented", true, K::kOk, "spec.mode \"dedicated\""},
-      {"snapshot", [](ProblemTableBase&, Json& s) { s["spec"]["deletionPolicy"] = "Snapshot"; }, "SnapshotNotSupported",
-       true, K::kOk, "spec.deletionPolicy"},
       {"migrations without image or configMapRef",
        [](ProblemTableBase&, Json& s) { s["spec"]["migrations"] = {{"version", "1"}}; }, "InvalidSpec", true, K::kOk,
        "spec.migrations: exactly one of spec.migrations.image and spec.migrations.configMapRef must be set"},
@@ -277,7 +275,7 @@ TEST_F(ProblemTable, EachProblemIsAConditionWithAReasonNamingTheCause) {
       EXPECT_EQ(secretData("orders-credentials")["password"], "theirs");
     }
     // Nothing external is created for what is not implemented, and no finalizer guards nothing.
-    if (std::string(c.reason) == "NotImplemented" || std::string(c.reason) == "SnapshotNotSupported") {
+    if (std::string(c.reason) == "NotImplemented") {
       EXPECT_FALSE(runtime::hasFinalizer(sdbObject(), kFinalizer));
       EXPECT_TRUE(get(kube::resources::kSecrets, "orders-credentials").is_null());
     }
@@ -368,20 +366,7 @@ TEST_F(ControllerTest, DeleteDropsOnTheServerAndDeletesTheSecrets) {
   EXPECT_EQ(events("Deleted").size(), 1u);
 }
 
-TEST_F(ControllerTest, SnapshotHoldsTheFinalizerUntilThePolicyChanges) {
-  create(sharedSdb());
-  ASSERT_EQ(reconcile().kind, ReconcileResult::Kind::kOk);
-  patchSdb("orders", {{"spec", {{"deletionPolicy", "Snapshot"}}}});
-  ASSERT_TRUE(inproc_->remove(kube::resources::kServiceDatabases, "shop", "orders").ok());
-  EXPECT_EQ(reconcile().kind, ReconcileResult::Kind::kOk);
-  ASSERT_FALSE(sdbObject().is_null());
-  EXPECT_EQ(condition("Stalled")->reason, "SnapshotNotSupported");
-  EXPECT_EQ(sdbObject()["status"]["phase"], "Deleting");
-  patchSdb("orders", {{"spec", {{"deletionPolicy", "Delete"}}}});
-  EXPECT_EQ(reconcile().kind, ReconcileResult::Kind::kOk);
-  EXPECT_TRUE(sdbObject().is_null());
-  EXPECT_EQ(fake_.services.count("shop/orders"), 0u);
-}
+// deletionPolicy Snapshot: snapshot_test.cpp.
 
 TEST_F(ControllerTest, NamespacesKeepServicesApart) {
   ASSERT_TRUE(inproc_->create(kube::resources::kNamespaces, "", runtime::testing::nsObject("other")).ok());

@@ -158,6 +158,17 @@ TEST(MigrationJob, NamesAreDeterministicPerRunAndFit63) {
   EXPECT_EQ(migrationJobName(dashAt44, k), std::string(43, 'a') + "-migrate-" + k) << "no '--' at the cut";
 }
 
+TEST(MigrationJob, FinalBackupJobNameKeepsItsSuffixPast63) {
+  EXPECT_EQ(finalBackupJobName(sdbWith(kImageMode)), "orders-final-backup");
+  ServiceDatabase fits = sdbWith(kImageMode, "postgres", std::string(50, 'a'));
+  EXPECT_EQ(finalBackupJobName(fits), std::string(50, 'a') + "-final-backup");
+  ServiceDatabase longName = sdbWith(kImageMode, "postgres", std::string(60, 'a') + "-b");
+  const std::string n = finalBackupJobName(longName);
+  EXPECT_EQ(n.size(), 63u);
+  EXPECT_EQ(n.rfind(std::string(39, 'a') + "-final-backup-", 0), 0u) << n;
+  EXPECT_NE(finalBackupJobName(sdbWith(kImageMode, "postgres", std::string(60, 'a') + "-c")), n);
+}
+
 TEST(MigrationJob, RefusalsNameTheField) {
   const std::vector<std::pair<Json, std::string>> cases = {
       {Json{{"image", "x"}}, "spec.migrations.version: is required"},
@@ -211,6 +222,9 @@ TEST(MigrationJob, BackupJobFromCronJobGolden) {
   EXPECT_EQ((*job)["metadata"]["labels"]["app.kubernetes.io/managed-by"], "servicedb-operator") << "added";
   EXPECT_EQ((*job)["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"], "manual");
   EXPECT_EQ((*job)["metadata"]["ownerReferences"][0]["kind"], "ServiceDatabase");
+  auto final = backupJobFromCronJob(s, cronJob, finalBackupJobName(s), "");
+  ASSERT_TRUE(final.ok());
+  EXPECT_FALSE((*final)["metadata"]["annotations"].contains("servicedb.io/migration-version")) << "no version";
   Json broken = cronJob;
   broken["spec"].erase("jobTemplate");
   auto refused = backupJobFromCronJob(s, broken, "x", "2");
