@@ -18,6 +18,8 @@
 #   database, checks it and drops it, and status.targets[0].lastVerifiedRestore and RestoreVerified
 #   show it; with the backup's stream tampered, the next drill fails naming the chunk, RestoreVerified
 #   turns False with a Warning event, and the target keeps its rows;
+# - retention over a simulated series (older backups planted under older ids): a new backup prunes
+#   exactly what keepLast 1 and keepDaily 3 let go, with a `deleted` access-log entry for each;
 # - deletionPolicy Snapshot: deleting shop/orders leaves one more complete backup (a final backup
 #   Job from nightly's CronJob), and a Snapshot ServiceDatabase no policy backs up waits with
 #   Stalled/SnapshotWithoutBackupPolicy until set to Delete.
@@ -249,6 +251,40 @@ check_eq "no throwaway database is left" 0 \
   migrator "select count(*) from pg_database where datname like 'servicedb_drill_%'"
 check "delete job d2" kubectl -n shop delete job d2 --cascade=background --wait=true
 cp "$WORK/stream.orig" "$STREAM"
+
+# --- Retention over a simulated series ---
+# Earlier backups planted as copies under older ids (retention reads ids and manifests, not the data):
+# with keepLast 1 and keepDaily 3, a new backup b2 keeps itself, the newest of yesterday and the one of
+# two days ago, and deletes b1 (older the same day), yesterday's earlier one and the older days'.
+SERIES=$(dirname "$STREAM")
+day() { date -u -d "$1 days ago" +%Y%m%d; }
+D1_LATE="$(day 1)T100000Z-0000d1a1" D1_EARLY="$(day 1)T080000Z-0000d1b2" D2="$(day 2)T090000Z-0000d2c3"
+D4="$(day 4)T090000Z-0000d4d4" D9="$(day 9)T090000Z-0000d9e5"
+for id in "$D1_LATE" "$D1_EARLY" "$D2" "$D4" "$D9"; do
+  cp "$STREAM" "$SERIES/$id.sdbk" && cp "$SERIES/$ID.manifest.json" "$SERIES/$id.manifest.json"
+done
+check "retention keepLast 1, keepDaily 3" \
+  kubectl -n shop patch bp nightly --type merge -p '{"spec":{"retention":{"keepLast":1,"keepDaily":3}}}'
+check "the CronJob carries the new rules" wait_for 20 sh -c \
+  "kubectl -n shop get cronjob $CHILD -o jsonpath='{.spec.jobTemplate.spec.template.spec.containers[0].args}' | grep -q '\"--keep-daily\",\"3\"'"
+check "kubectl create job --from=cronjob/$CHILD b2" kubectl -n shop create job --from=cronjob/$CHILD b2
+job_completes b2
+check "lastSuccess moves to b2's backup" wait_for 20 sh -c \
+  "[ \"\$(kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastSuccess.id}')\" != '$ID' ]"
+B2=$(kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].lastSuccess.id}')
+kept_ids() { find "$SERIES" -maxdepth 1 -name '*.manifest.json' -printf '%f\n' | sed 's/\.manifest\.json$//' | sort | tr '\n' ' '; }
+check_eq "kept: b2, the newest of yesterday, the one of two days ago" \
+  "$(printf '%s\n' "$B2" "$D1_LATE" "$D2" | sort | tr '\n' ' ')" kept_ids
+check "their streams are there, the pruned ones' are gone" sh -c \
+  "[ -f '$SERIES/$B2.sdbk' ] && [ -f '$SERIES/$D2.sdbk' ] && [ ! -e '$SERIES/$D9.sdbk' ] && [ ! -e '$SERIES/$ID.sdbk' ]"
+for id in "$ID" "$D1_EARLY" "$D4" "$D9"; do
+  check "the access log has the deletion of $id" sh -c "ls '$SERIES/access-log/' | grep -q -- '-deleted-$id.json'"
+done
+check_eq "status: kept 3" 3 kubectl -n shop get bp nightly -o jsonpath='{.status.targets[0].kept}'
+check "keepLast 10 again" kubectl -n shop patch bp nightly --type merge -p '{"spec":{"retention":{"keepLast":10,"keepDaily":0}}}'
+check "the CronJob carries it" wait_for 20 sh -c \
+  "kubectl -n shop get cronjob $CHILD -o jsonpath='{.spec.jobTemplate.spec.template.spec.containers[0].args}' | grep -q '\"--keep-last\",\"10\"'"
+check "delete job b2" kubectl -n shop delete job b2 --cascade=background --wait=true
 
 # --- Snapshot deletion ---
 # deletionPolicy Snapshot: deleting shop/orders first runs a final backup Job made from nightly's

@@ -4,6 +4,14 @@
 #include <sstream>
 
 namespace sdb::backup {
+namespace {
+
+// Every database has schema public. pg_dump lists it only when its owner or privileges differ from a
+// fresh database's (the engine gives it to the owner role); a restore with --no-owner and
+// --no-privileges does not carry those, so the restored copy's dump never lists it.
+constexpr const char* kPublicSchemaEntry = "SCHEMA - public";
+
+}  // namespace
 
 std::vector<std::string> tocEntries(const std::string& listing) {
   std::vector<std::string> entries;
@@ -20,6 +28,7 @@ std::vector<std::string> tocEntries(const std::string& listing) {
     if (w.size() < 6 || w[0].back() != ';') continue;
     std::string entry;
     for (size_t i = 3; i + 1 < w.size(); ++i) entry += (entry.empty() ? "" : " ") + w[i];
+    if (entry == kPublicSchemaEntry) continue;
     entries.push_back(std::move(entry));
   }
   std::sort(entries.begin(), entries.end());

@@ -5,7 +5,8 @@
 // A listing line is "<dumpId>; <catalog oid> <object oid> <TYPE...> <schema> <name...> <owner>".
 // Dump ids and oids differ between the two archives, and so does the owner (a drill restores as the
 // admin login), so an entry is kept as "<TYPE...> <schema> <name...>". Comment lines (";") and blank
-// lines are skipped.
+// lines are skipped, and so is "SCHEMA - public": every database has it, and pg_dump lists it only
+// when its owner or privileges are not a fresh database's, which a restore does not carry.
 //
 // Contract: pure, thread-safe.
 #pragma once

@@ -76,15 +76,26 @@ Result<DrillReport> runPostgresDrill(const DrillRequest& r, backup::Destination&
       return d.error().wrap("dropping the earlier drill's database " + row[0]);
     }
   }
+  // The role the query login acts as: its own, or the one its role setting switches to at login
+  // (the engine's migration login acts as the owner role). The restored objects belong to it, so the
+  // query sees them the way the service's migrations do.
+  std::string actingRole = r.queryLogin.user;
+  if (!actingRole.empty()) {
+    auto setting = querySql(r.maintenanceDb,
+                            "SELECT substr(s, 6) FROM pg_db_role_setting d JOIN pg_roles r ON r.oid = d.setrole, "
+                            "unnest(d.setconfig) s WHERE r.rolname = $1 AND d.setdatabase = 0 AND s LIKE 'role=%'",
+                            {actingRole});
+    if (!setting.ok()) return setting.error().wrap("reading the role setting of " + actingRole);
+    if (!setting->empty() && !(*setting)[0][0].empty()) actingRole = (*setting)[0][0];
+  }
   // 2. The throwaway database.
   DrillReport report;
   auto suffix = random.hex(4);
   if (!suffix.ok()) return suffix.error();
   report.database = kDrillPrefix + *suffix;
   const std::string& db = report.database;
-  Status created = r.queryLogin.user.empty()
-                       ? execSql(r.maintenanceDb, "CREATE DATABASE %I", {db})
-                       : execSql(r.maintenanceDb, "CREATE DATABASE %I OWNER %I", {db, r.queryLogin.user});
+  Status created = actingRole.empty() ? execSql(r.maintenanceDb, "CREATE DATABASE %I", {db})
+                                      : execSql(r.maintenanceDb, "CREATE DATABASE %I OWNER %I", {db, actingRole});
   if (!created.ok()) return created.error().wrap("creating the throwaway database " + db);
   auto dropAnd = [&](const Error& e) -> Result<DrillReport> {
     if (auto d = execSql(r.maintenanceDb, "DROP DATABASE IF EXISTS %I WITH (FORCE)", {db}); !d.ok()) {
@@ -108,7 +119,7 @@ Result<DrillReport> runPostgresDrill(const DrillRequest& r, backup::Destination&
   } cleanup{backupToc, restoredToc};
   std::vector<std::string> restoreArgv = {"pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
                                           "--no-privileges", "--dbname", db};
-  if (!r.queryLogin.user.empty()) restoreArgv.push_back("--role=" + r.queryLogin.user);
+  if (!actingRole.empty()) restoreArgv.push_back("--role=" + actingRole);
   backup::CommandsTarget into({{restoreArgv, false}, {{"pg_restore", "--list", "--file", backupToc}, true}});
   if (auto s = into.start(); !s.ok()) return dropAnd(s.error().wrap("starting pg_restore"));
   backup::RestoreRequest req = r.restore;

@@ -3,8 +3,10 @@
 //
 //   1. drop the throwaway databases an earlier drill of the same target left behind (killed Job):
 //      databases named servicedb_drill_* whose comment is this target's drill marker;
-//   2. create servicedb_drill_<8 hex> with the marker comment, owned by the query login when given;
-//   3. restore the backup into it (pg_restore --single-transaction, as the query login's role) while a
+//   2. create servicedb_drill_<8 hex> with the marker comment, owned by the role the query login acts
+//      as (its own, or the one its `role` setting switches to at login: the engine's migration login
+//      acts as the owner role), when a query login is given;
+//   3. restore the backup into it (pg_restore --single-transaction, as that role) while a
 //      second pg_restore --list reads the backup's table of contents from the same authenticated
 //      stream (one read of the backup; the access log gets its "restored" entry);
 //   4. take the table of contents of a fresh pg_dump of the restored database and compare it with the

@@ -21,8 +21,15 @@ pg_start
 psql -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<'SQL'
 CREATE DATABASE shop_orders;
 CREATE ROLE shop_orders_migrator LOGIN PASSWORD 'migrator-secret';
+CREATE ROLE shop_orders_owner NOLOGIN;
+-- as the engine makes them: the migration login acts as the owner role
+GRANT shop_orders_owner TO shop_orders_migrator;
+ALTER ROLE shop_orders_migrator SET role = shop_orders_owner;
 SQL
 psql -q -v ON_ERROR_STOP=1 -d shop_orders >/dev/null <<'SQL'
+-- as the engine leaves it: schema public belongs to the owner role (so the backup lists it)
+ALTER SCHEMA public OWNER TO shop_orders_owner;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA billing;
 CREATE TABLE billing.invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, amount_cents bigint NOT NULL);
 INSERT INTO billing.invoices (amount_cents) SELECT g FROM generate_series(1, 500) g;
@@ -40,14 +47,14 @@ drills() { psql -tA -d postgres -c "SELECT string_agg(datname, ',' ORDER BY datn
 # --- a passing drill, with the query login
 export SERVICEDB_QUERY_PGUSER=shop_orders_migrator SERVICEDB_QUERY_PGPASSWORD=migrator-secret
 out=$("$OP" restore --drill "${common[@]}" --requester "BackupPolicy shop/nightly restore drill" \
-  --query "SELECT n FROM invoice_count WHERE n = 500 AND current_user = 'shop_orders_migrator'" 2>"$T/err") \
+  --query "SELECT n FROM invoice_count WHERE n = 500 AND session_user = 'shop_orders_migrator' AND current_user = 'shop_orders_owner'" 2>"$T/err") \
   || fail "drill failed: $(cat "$T/err")"
 echo "$out" | jq -e '.drill == "passed" and .backupId == "b1" and .queryRows == 1 and .tocEntries > 8' >/dev/null \
   || fail "unexpected summary: $out"
 db=$(echo "$out" | jq -r .database)
 [[ "$db" =~ ^servicedb_drill_[0-9a-f]{8}$ ]] || fail "throwaway name: $db"
 [ -z "$(drills)" ] || fail "throwaway database left behind: $(drills)"
-ok "drill passed: $(echo "$out" | jq -c '{tocEntries, queryRows, bytes}'), the query ran as the migration login, $db dropped"
+ok "drill passed: $(echo "$out" | jq -c '{tocEntries, queryRows, bytes}'), the query ran as the migration login acting as the owner role, $db dropped"
 grep -h '"action":"restored"' "$T/dest/shop/orders/access-log/"* | jq -e 'select(.backupId == "b1" and .result == "succeeded" and .requester == "BackupPolicy shop/nightly restore drill")' >/dev/null \
   || fail "no restored entry naming the requester in the access log"
 ok "the access log has the drill's restore, with the requester"
