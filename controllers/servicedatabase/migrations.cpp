@@ -1,5 +1,7 @@
 #include "controllers/servicedatabase/migrations.h"
 
+#include "controllers/servicedatabase/job_pod_log.h"
+
 #include "controllers/servicedatabase/backup_cronjob.h"
 #include "controllers/servicedatabase/migration_log.h"
 #include "operator/runtime/conditions.h"
@@ -105,31 +107,9 @@ std::vector<std::string> secretValues(const Ctx& c) {
   return out;
 }
 
-// "Pod x: <summary and log tail>" of the Job's newest pod.
+// "pod x: <summary and log tail>" of the Job's newest pod.
 std::string podReport(Ctx& c, const std::string& jobName) {
-  kube::ListOptions lo;
-  lo.labelSelector = "job-name=" + jobName;
-  auto pods = c.d.client.list(res::kPods, c.ns(), lo);
-  if (!pods.ok()) return "its pods could not be listed: " + pods.error().toString();
-  const Json* newest = nullptr;
-  for (const auto& p : (*pods)["items"]) {
-    auto key = [](const Json& o) {
-      return jsonString(o, {"metadata", "creationTimestamp"}) + jsonString(o, {"metadata", "name"});
-    };
-    if (!newest || key(p) > key(*newest)) newest = &p;
-  }
-  if (!newest) return "it has no pod left to read a log from";
-  const std::string pod = jsonString(*newest, {"metadata", "name"});
-  kube::KResult<std::string> log = std::string();
-  if (c.d.options.podLog) {
-    log = c.d.options.podLog(c.ns(), pod);
-  } else {
-    auto raw = c.d.client.get(res::kPods, c.ns(), pod, "log");
-    if (!raw.ok()) log = raw.error();
-    else log = raw->is_string() ? raw->get<std::string>() : raw->dump();
-  }
-  if (!log.ok()) return "the log of pod " + q(pod) + " could not be read: " + log.error().toString();
-  return "pod " + q(pod) + ": " + migrationLogReport(*log, secretValues(c));
+  return jobPodLogReport(c.d.client, c.d.options.podLog, c.ns(), jobName, secretValues(c));
 }
 
 PResult<Json> createJob(Ctx& c, const Json& job) {

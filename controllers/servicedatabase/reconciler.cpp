@@ -141,7 +141,8 @@ ReconcileResult ServiceDatabaseReconciler::reconcileLive(Run& run) {
 
   if (restoring) {
     forgetConverged(key);
-    auto progress = driveRestore(client_, sdb, options_.restoreJob, options_.fieldManager, run.changes);
+    auto progress = driveRestore(client_, sdb, options_.restoreJob, options_.fieldManager, run.changes,
+                                 options_.migrations.podLog);
     if (!progress.ok()) return finish(run, Outcome::fromProblem(progress.error()), retryFor(progress.error()));
     // Done: the next reconcile (Restored=True) runs the engine without deferring, which adopts the
     // database the Job made, and turns Ready.

@@ -1,5 +1,7 @@
 #include "controllers/servicedatabase/restore.h"
 
+#include "controllers/servicedatabase/job_pod_log.h"
+
 #include "operator/engines/postgres/names.h"
 #include "operator/runtime/conditions.h"
 #include "operator/specs/backup_policy.h"
@@ -46,7 +48,7 @@ bool restorePending(const specs::ServiceDatabase& sdb, const Json& object) {
 
 PResult<RestoreProgress> driveRestore(kube::KubeClient& client, const specs::ServiceDatabase& sdb,
                                       const specs::BackupJobOptions& jobOptions, const std::string& fieldManager,
-                                      Changes& changes) {
+                                      Changes& changes, const PodLogReader& podLog) {
   auto source = specs::parseRestoreSource(sdb);
   if (!source.ok()) return restoreProblem("InvalidSpec", source.error().message, true, false);
   const std::string name = specs::restoreJobName(sdb);
@@ -70,11 +72,13 @@ PResult<RestoreProgress> driveRestore(kube::KubeClient& client, const specs::Ser
       return progress;
     }
     if (auto failed = jobCondition(*live, "Failed")) {
+      // The restore command prints no secret; its last lines say what failed (a tampered backup:
+      // the chunk that did not authenticate).
       return restoreProblem("RestoreFailed",
                             "restore Job \"" + name + "\" failed (" + failed->value("reason", "") + ": " +
                                 failed->value("message", "") + ") restoring " + what +
-                                "; no database was created and the backup is untouched. See `kubectl logs job/" + name +
-                                "`; delete the Job to try again",
+                                "; no database was created and the backup is untouched. " +
+                                jobPodLogReport(client, podLog, sdb.ns, name, {}) + ". Delete the Job to try again",
                             true, false);
     }
     progress.condition = {kConditionRestored, "False", "Restoring", "restoring " + what + " (Job " + name + ")"};

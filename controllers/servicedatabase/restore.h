@@ -13,6 +13,7 @@
 
 #include "controllers/servicedatabase/backend.h"
 #include "controllers/servicedatabase/credentials.h"
+#include "controllers/servicedatabase/job_pod_log.h"
 #include "operator/kube/client.h"
 #include "operator/specs/backup_job.h"
 #include "operator/specs/servicedatabase.h"
@@ -31,6 +32,6 @@ struct RestoreProgress {
 
 PResult<RestoreProgress> driveRestore(kube::KubeClient& client, const specs::ServiceDatabase& sdb,
                                       const specs::BackupJobOptions& job, const std::string& fieldManager,
-                                      Changes& changes);
+                                      Changes& changes, const PodLogReader& podLog = {});
 
 }  // namespace sdb::controllers::servicedatabase

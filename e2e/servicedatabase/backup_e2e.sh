@@ -17,7 +17,8 @@
 # - spec.verify adds a drill CronJob; a drill Job restores the latest backup into a throwaway
 #   database, checks it and drops it, and status.targets[0].lastVerifiedRestore and RestoreVerified
 #   show it; with the backup's stream tampered, the next drill fails naming the chunk, RestoreVerified
-#   turns False with a Warning event, and the target keeps its rows;
+#   turns False with a Warning event, and the target keeps its rows; a ServiceDatabase restored from
+#   the tampered backup stalls with RestoreFailed naming the chunk from its Job's pod log;
 # - retention over a simulated series (older backups planted under older ids): a new backup prunes
 #   exactly what keepLast 1 and keepDaily 3 let go, with a `deleted` access-log entry for each;
 # - deletionPolicy Snapshot: deleting shop/orders leaves one more complete backup (a final backup
@@ -250,6 +251,26 @@ check_eq "the target is untouched: 1000 rows" 1000 migrator "select count(*) fro
 check_eq "no throwaway database is left" 0 \
   migrator "select count(*) from pg_database where datname like 'servicedb_drill_%'"
 check "delete job d2" kubectl -n shop delete job d2 --cascade=background --wait=true
+check "kubectl apply shop/orders-bad (spec.restore.fromBackup of the tampered backup)" kubectl apply -f - <<YAML
+apiVersion: servicedb.io/v1alpha1
+kind: ServiceDatabase
+metadata: {name: orders-bad, namespace: shop}
+spec:
+  service: orders-bad
+  engine: postgres
+  version: "15"
+  storage: {size: 1Gi}
+  deletionPolicy: Delete
+  restore: {fromBackup: {policy: nightly, backupId: "$ID", target: shop/orders}}
+YAML
+check "its restore Job fails: Stalled RestoreFailed" wait_for 180 sh -c \
+  "[ \"\$(kubectl -n shop get sdb orders-bad -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].reason}')\" = RestoreFailed ]"
+check "the condition names the chunk (from the Job's pod log)" sh -c \
+  "kubectl -n shop get sdb orders-bad -o jsonpath='{.status.conditions[?(@.type==\"Stalled\")].message}' | grep -E 'chunk [0-9]+: authentication failed'"
+check_eq "orders-bad is not Ready and not Restored" "False False" \
+  kubectl -n shop get sdb orders-bad -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Restored")].status}'
+check_eq "the source is untouched: 1000 rows" 1000 migrator "select count(*) from items"
+check "delete shop/orders-bad" kubectl -n shop delete sdb orders-bad --wait=true --timeout=60s
 cp "$WORK/stream.orig" "$STREAM"
 
 # --- Retention over a simulated series ---

@@ -107,13 +107,22 @@ TEST_F(RestoreTest, AFailedRestoreStallsUntilTheJobIsDeleted) {
   ASSERT_TRUE(inproc_->create(res::kBackupPolicies, "shop", policy()).ok());
   create(restoredSdb());
   reconcile("copy");
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "copy-restore-x1"}, {"namespace", "shop"}, {"labels", {{"job-name", "copy-restore"}}}}},
+              {"spec", {{"restartPolicy", "Never"}, {"containers", Json::array({{{"name", "restore"}, {"image", "x"}}})}}}};
+  ASSERT_TRUE(inproc_->create(res::kPods, "shop", pod).ok());
+  podLogs_["copy-restore-x1"] =
+      "servicedb-operator restore: restoring: chunk 3: authentication failed (tampered or corrupt)\n";
   setJobCondition("Failed", "Job has reached the specified backoff limit");
   auto r = reconcile("copy");
   EXPECT_EQ(r.kind, runtime::ReconcileResult::Kind::kOk) << "not retried into a loop";
   auto stalled = condition("Stalled", "copy");
   EXPECT_EQ(stalled->status, "True");
   EXPECT_EQ(stalled->reason, "RestoreFailed");
-  EXPECT_NE(stalled->message.find("kubectl logs job/copy-restore"), std::string::npos) << stalled->message;
+  EXPECT_NE(stalled->message.find("pod \"copy-restore-x1\""), std::string::npos) << stalled->message;
+  EXPECT_NE(stalled->message.find("chunk 3: authentication failed"), std::string::npos)
+      << "the condition names the chunk the Job's pod reported: " << stalled->message;
   EXPECT_EQ(condition("Restored", "copy")->status, "False");
   ASSERT_TRUE(inproc_->remove(res::kJobs, "shop", "copy-restore", background()).ok());
   reconcile("copy");
