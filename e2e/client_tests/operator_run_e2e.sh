@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real `servicedb-operator run` against the local cluster over HTTPS (kubeconfig with CA and
-# token): it leads, reconciles ServiceDatabases with its placeholder controllers, serves /readyz and
+# token): it leads, reconciles a ServiceDatabase (its instance waits: no node here), serves /readyz and
 # /metrics (curl finds controller_runtime_reconcile_total), and SIGTERM ends it with exit 0 and the
 # Lease released. Usage: operator_run_e2e.sh SERVICEDB_OPERATOR_BINARY
 set -euo pipefail
@@ -33,9 +33,11 @@ health_port=$(grep -o '"healthPort":"[0-9]*"' "$WORK/operator.log" | head -1 | g
 check "the client logged the server it talks to" grep -q "\"server\":\"$(grep -o 'https://[^ ]*' "$KUBECONFIG" | head -1)\"" "$WORK/operator.log"
 check "/readyz once the caches synced" wait_for 20 curl -sf "http://127.0.0.1:$health_port/readyz"
 check "it leads" wait_for 20 sh -c "kubectl -n servicedb-system get lease servicedb-operator-leader -o jsonpath='{.spec.holderIdentity}' | grep -q ."
-check "the placeholder reports Stalled=True (NotImplemented)" kubectl wait --for=condition=Stalled --timeout=30s "servicedatabase/$name"
-check "curl :PORT/metrics | grep controller_runtime_reconcile_total" \
-  sh -c "curl -sf http://127.0.0.1:$metrics_port/metrics | grep 'controller_runtime_reconcile_total{controller=\"servicedatabase\",result=\"success\"}'"
+# The dedicated example (deletionPolicy Snapshot) waits for its instance: this cluster has no node.
+check "the ServiceDatabase reports Reconciling=True (its instance is starting)" \
+  kubectl wait --for=condition=Reconciling --timeout=30s "servicedatabase/$name"
+check "curl :PORT/metrics | grep controller_runtime_reconcile_total (the waiting reconciles are counted)" \
+  sh -c "curl -sf http://127.0.0.1:$metrics_port/metrics | grep -E 'controller_runtime_reconcile_total\\{controller=\"servicedatabase\",result=\"(success|requeue|requeue_after)\"\\} [1-9]'"
 check "workqueue and API request metrics" sh -c "curl -sf http://127.0.0.1:$metrics_port/metrics | grep -q '^workqueue_adds_total{name=\"servicedatabase\"}' && curl -sf http://127.0.0.1:$metrics_port/metrics | grep -q '^rest_client_requests_total{code=\"200\",host=\"kubernetes\",method=\"GET\"}'"
 check "the operator's requests carry its User-Agent" grep -q '"userAgent":"servicedb-operator/' "$WORK/lc/requests.log"
 
