@@ -1,6 +1,7 @@
 #include "controllers/servicedatabase/final_backup.h"
 
 #include "controllers/servicedatabase/backup_cronjob.h"
+#include "controllers/servicedatabase/job_pod_log.h"
 #include "operator/runtime/conditions.h"
 #include "operator/runtime/object_helpers.h"
 #include "operator/specs/credentials_secret.h"
@@ -13,15 +14,6 @@ namespace res = kube::resources;
 namespace {
 
 std::string q(const std::string& s) { return "\"" + s + "\""; }
-
-bool jobConditionTrue(const Json& job, const std::string& type, runtime::Condition* found = nullptr) {
-  const Json* status = jsonAt(job, {"status"});
-  if (!status) return false;
-  auto c = runtime::findCondition(*status, type);
-  if (!c || c->status != "True") return false;
-  if (found) *found = *c;
-  return true;
-}
 
 const char* kProceed = "set spec.deletionPolicy to Retain (keep the database) or Delete (drop it without a backup)";
 
@@ -59,17 +51,16 @@ PResult<FinalBackupProgress> driveFinalBackup(kube::KubeClient& client, const sp
     if (jsonAt(*live, {"metadata", "deletionTimestamp"})) {
       return running("waiting for the deleted final backup Job " + q(name) + " to go before taking it again");
     }
-    if (jobConditionTrue(*live, "Complete")) {
+    if (trueJobCondition(*live, "Complete")) {
       progress.done = true;
       progress.message = what + "the final backup Job " + q(name) + " completed (from CronJob " +
                          q(specs::annotation(*live, specs::kAnnotationFromCronJob)) + ")";
       return progress;
     }
-    runtime::Condition failed;
-    if (jobConditionTrue(*live, "Failed", &failed)) {
+    if (auto failed = trueJobCondition(*live, "Failed")) {
       return Problem{"FinalBackupFailed",
-                     what + "the final backup Job " + q(name) + " failed (" + failed.reason +
-                         (failed.message.empty() ? "" : ": " + failed.message) +
+                     what + "the final backup Job " + q(name) + " failed (" + failed->reason +
+                         (failed->message.empty() ? "" : ": " + failed->message) +
                          "); the database is kept. See `kubectl logs job/" + name + "`; delete the Job to take the " +
                          "backup again, or " + kProceed,
                      true, false};

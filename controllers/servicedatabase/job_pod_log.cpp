@@ -6,6 +6,14 @@ namespace sdb::controllers::servicedatabase {
 
 namespace res = kube::resources;
 
+std::optional<runtime::Condition> trueJobCondition(const Json& job, const std::string& type) {
+  const Json* status = jsonAt(job, {"status"});
+  if (!status) return std::nullopt;
+  auto c = runtime::findCondition(*status, type);
+  if (!c || c->status != "True") return std::nullopt;
+  return c;
+}
+
 std::string jobPodLogReport(kube::KubeClient& client, const PodLogReader& read, const std::string& ns,
                             const std::string& jobName, const std::vector<std::string>& secrets) {
   kube::ListOptions lo;

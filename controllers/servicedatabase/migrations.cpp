@@ -79,19 +79,6 @@ MigrationStep waiting(Ctx& c, const std::string& reason, const std::string& mess
                      message);
 }
 
-bool jobCondition(const Json& job, const std::string& type, std::string* reason = nullptr, std::string* message = nullptr) {
-  const Json* conds = jsonAt(job, {"status", "conditions"});
-  if (conds == nullptr || !conds->is_array()) return false;
-  for (const auto& cond : *conds) {
-    if (jsonString(cond, {"type"}) == type && jsonString(cond, {"status"}) == "True") {
-      if (reason) *reason = jsonString(cond, {"reason"});
-      if (message) *message = jsonString(cond, {"message"});
-      return true;
-    }
-  }
-  return false;
-}
-
 bool ours(const Ctx& c, const Json& job) {
   auto owner = runtime::controllerOf(job);
   return owner && jsonString(*owner, {"uid"}) == c.in.sdb.uid;
@@ -218,7 +205,7 @@ std::optional<MigrationStep> observe(Ctx& c) {
     job = std::move(*got);
   }
   std::string reason, message;
-  if (jobCondition(job, "Complete")) {
+  if (trueJobCondition(job, "Complete")) {
     if (backup) {
       c.changes.push_back("backup Job " + q(c.rec.job) + " succeeded");
       if (c.recKey() != c.runKey) {
@@ -232,7 +219,9 @@ std::optional<MigrationStep> observe(Ctx& c) {
     c.changes.push_back("applied migrations version " + q(c.rec.version) + " (Job " + q(c.rec.job) + ")");
     return std::nullopt;
   }
-  if (jobCondition(job, "Failed", &reason, &message)) {
+  if (auto failed = trueJobCondition(job, "Failed")) {
+    reason = failed->reason;
+    message = failed->message;
     c.failureMessage = std::string(backup ? "backup " : "") + "Job " + q(c.rec.job) + " for version " +
                        q(c.rec.version) + " failed" + (reason.empty() ? "" : " (" + reason) +
                        (message.empty() ? "" : ": " + message) + (reason.empty() ? "" : ")") + "; " +

@@ -14,15 +14,6 @@ namespace res = kube::resources;
 
 namespace {
 
-std::optional<Json> jobCondition(const Json& job, const std::string& type) {
-  const Json* conds = jsonAt(job, {"status", "conditions"});
-  if (!conds || !conds->is_array()) return std::nullopt;
-  for (const auto& c : *conds) {
-    if (c.value("type", "") == type && c.value("status", "") == "True") return c;
-  }
-  return std::nullopt;
-}
-
 std::string controllerUid(const Json& obj) {
   const Json* refs = jsonAt(obj, {"metadata", "ownerReferences"});
   if (!refs || !refs->is_array()) return "";
@@ -66,17 +57,16 @@ PResult<RestoreProgress> driveRestore(kube::KubeClient& client, const specs::Ser
                             "waiting for the deleted restore Job \"" + name + "\" to go before restoring " + what};
       return progress;
     }
-    if (jobCondition(*live, "Complete")) {
+    if (trueJobCondition(*live, "Complete")) {
       progress.done = true;
       progress.condition = {kConditionRestored, "True", "RestoredFromBackup", "restored " + what + " (Job " + name + ")"};
       return progress;
     }
-    if (auto failed = jobCondition(*live, "Failed")) {
+    if (auto failed = trueJobCondition(*live, "Failed")) {
       // The restore command prints no secret; its last lines say what failed (a tampered backup:
       // the chunk that did not authenticate).
       return restoreProblem("RestoreFailed",
-                            "restore Job \"" + name + "\" failed (" + failed->value("reason", "") + ": " +
-                                failed->value("message", "") + ") restoring " + what +
+                            "restore Job \"" + name + "\" failed (" + failed->reason + ": " + failed->message + ") restoring " + what +
                                 "; no database was created and the backup is untouched. " +
                                 jobPodLogReport(client, podLog, sdb.ns, name, {}) + ". Delete the Job to try again",
                             true, false);
