@@ -200,6 +200,15 @@ int main(int argc, char** argv) {
   const fs::path dir = fs::absolute(dataDir);
   fs::create_directories(dir);
   fs::remove(dir / "kubeconfig");
+  // A start-up step that takes over a second says so, so a slow start (the kernel still tearing
+  // down the previous cluster's network namespaces, say) shows where the time went.
+  auto stepStart = std::chrono::steady_clock::now();
+  auto timed = [&stepStart](const char* step) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - stepStart).count();
+    if (ms >= 1000) std::cerr << "servicedb-localcluster: " << step << " took " << ms << " ms\n";
+    stepStart = now;
+  };
   std::unique_ptr<kubelet::Node> node;
   if (runNode && ::geteuid() != 0) {
     std::cerr << "servicedb-localcluster: not root, so no node: pods are stored but not run\n";
@@ -212,6 +221,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     node = std::move(*prepared);
+    timed("preparing the node (network, slot, watchdog)");
   }
   std::vector<std::string> nodeIps;
   if (node) nodeIps = {node->slot().bridgeIp(), node->slot().kubernetesServiceIp()};
@@ -220,6 +230,7 @@ int main(int argc, char** argv) {
     std::cerr << "servicedb-localcluster: " << certs.error().message << "\n";
     return 1;
   }
+  timed("loading or creating the certificates");
   auto token = loadOrCreateToken(dir);
   if (!token.ok()) {
     std::cerr << "servicedb-localcluster: " << token.error().message << "\n";
@@ -246,6 +257,7 @@ int main(int argc, char** argv) {
       if (info.ok()) (void)(*store)->create(info->ref, "", o);
     }
   }
+  timed("opening the store");
   apimachinery::ServiceAccountTokenOptions sto;
   sto.keyFile = (dir / "sa-signing.key").string();
   auto saTokens = apimachinery::ServiceAccountTokens::open(**store, sto);
@@ -324,6 +336,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  timed("starting the API server, controllers and node");
   const std::string url = "https://" + (address == "0.0.0.0" ? std::string("127.0.0.1") : address) + ":" +
                           std::to_string(server.port());
   auto wrote = writeFileAtomic(dir / "kubeconfig", kubeconfig(url, certs->first.certificatePem, *token), 0600);

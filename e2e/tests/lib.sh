@@ -14,7 +14,14 @@ start_cluster() {
   # shellcheck disable=SC2086 # LC_FLAGS: extra flags, word-split on purpose
   "$LOCALCLUSTER" --data-dir "$WORK/lc" --port 0 ${LC_FLAGS:-} >>"$WORK/lc.log" 2>&1 &
   LC_PID=$!
-  for _ in $(seq 1 100); do [ -f "$WORK/lc/kubeconfig" ] && break; sleep 0.1; done
+  # Up to 60 s: on a loaded machine the kernel can take many seconds to finish tearing down the
+  # previous cluster's network namespaces before a new bridge can be made. A cluster that exits
+  # fails at once.
+  for _ in $(seq 1 600); do
+    [ -f "$WORK/lc/kubeconfig" ] && break
+    kill -0 "$LC_PID" 2>/dev/null || break
+    sleep 0.1
+  done
   [ -f "$WORK/lc/kubeconfig" ] || { echo "local cluster did not start:"; cat "$WORK/lc.log"; exit 1; }
   export KUBECONFIG="$WORK/lc/kubeconfig"
 }
