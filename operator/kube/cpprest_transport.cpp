@@ -7,6 +7,7 @@
 #include <cpprest/http_client.h>
 #include <future>
 #include <map>
+#include <pplx/threadpool.h>
 #include <mutex>
 
 #include "operator/kube/http_client.h"
@@ -265,6 +266,16 @@ Result<std::unique_ptr<HttpKubeClient>> HttpKubeClient::fromConfig(const RestCon
   auto transport = makeCpprestTransport(config);
   if (!transport.ok()) return transport.error();
   return std::make_unique<HttpKubeClient>(std::move(*transport), config.token, std::move(options));
+}
+
+Status setCpprestThreadPoolSize(size_t threads) {
+  if (threads == 0) return invalidArgument("cpprestsdk thread pool: needs at least one thread");
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kFailedPrecondition, std::string("cpprestsdk thread pool: ") + e.what());
+  }
+  return okStatus();
 }
 
 }  // namespace sdb::kube

@@ -23,4 +23,10 @@ namespace sdb::kube {
 
 Result<std::unique_ptr<Transport>> makeCpprestTransport(const RestConfig& config);
 
+// Sizes cpprestsdk's shared thread pool (its default is 40 threads). The pool only runs Asio's
+// completion handlers: requests and watch reads are waited for on our own threads, never inside a
+// handler, so a few threads serve any number of connections. Call once, before the first transport;
+// a later call, or a second one, is refused with an error and changes nothing.
+Status setCpprestThreadPoolSize(size_t threads);
+
 }  // namespace sdb::kube
