@@ -6,16 +6,21 @@
 #     apply --server-side of the same children (2N credentials Secrets of the same shape) plus the
 #     same SQL run directly (servicedatabase_floor_sql: the engine's planned statements for fresh
 #     databases, no observation, on the operator's 4 workers), measured before and after the
-#     operator's run and averaged, since the load of a shared machine drifts. Target: <= 1.5x;
+#     operator's run and averaged, since the load of a shared machine drifts. Each SQL floor, and
+#     the operator, gets a fresh PostgreSQL server: CREATE DATABASE slows as databases accumulate,
+#     and a shared server would make each phase pay for the ones before it. The operator runs
+#     with its production defaults (resync 10 min, engine recheck 5 min). Target: <= 1.5x;
 #  2. API writes per ServiceDatabase, counted from the local cluster's request log (everything but
 #     GETs, Lease renewals and kubectl's own creates of the ServiceDatabases). Target: <= children + 2;
-#  3. writes in a steady-state minute, to the API and to PostgreSQL (log_statement=mod lines), with
-#     the informer resync set to 20 s and the engine recheck interval to 10 s, so the minute holds
-#     resyncs that re-observe the server (with the default interval of 5 minutes, every resync in
-#     the minute would skip the server and only the API side would be measured). 10 s is below the
-#     resync period, as the defaults are (5m < 10m), while reconciles that our own writes trigger
-#     moments after a success still skip the server, as they do in production. Target: 0;
-#  4. operator peak RSS (VmHWM). Target: <= 30 MiB.
+#  3. writes in a steady state, to the API and to PostgreSQL (log_statement=mod lines): the operator
+#     is restarted with the informer resync set to 20 s and the engine recheck interval to 10 s;
+#     its first pass over all N (every one re-observes the server: a new process has no record of
+#     earlier checks) and the minute after it both count. In the minute, resyncs re-observe the
+#     server too (with the default interval of 5 minutes, every resync in the minute would skip the
+#     server and only the API side would be measured). 10 s is below the resync period, as the
+#     defaults are (5m < 10m). These short periods are for this phase only: during the apply phase
+#     they would re-observe every Ready database every 20 s, a load production never sees. Target: 0;
+#  4. operator peak RSS (VmHWM), the larger of the two processes. Target: <= 30 MiB.
 # Usage: bench/servicedatabase/run.sh [N] [BUILD_DIR]   (SDB_BENCH_FLOOR_ONLY=1 measures the floor alone)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"; root="$(cd "$here/../.." && pwd)"
@@ -88,12 +93,18 @@ t0=$(now)
 kubectl apply --server-side --field-manager servicedb-operator -f "$W/floor-secrets.yaml" >/dev/null
 t1=$(now)
 floor_kubectl=$(echo "$t1 - $t0" | bc -l)
-floor_sql_run() {  # floor_sql_run NAMESPACE: seconds for the SQL of N fresh databases
-  "$bin/servicedatabase_floor_sql" --host "$PGFX_HOST" --port "$PGFX_PORT" --user "$PGFX_ADMIN_USER" \
-    --password-env PGFX_ADMIN_PASSWORD --ca "$PGFX_CA" --namespace "$1" --count "$N" --workers 4
+floor_sql_run() {  # floor_sql_run NAME: seconds for the SQL of N fresh databases, on a fresh server
+  local env="$W/pg-$1.env" pid secs
+  "$bin/sdb-test-postgres" --env-file "$env" >"$W/pg-$1.out" 2>&1 & pid=$!
+  wait_file "$env" >&2
+  secs=$(source "$env" && export PGFX_ADMIN_PASSWORD &&
+    "$bin/servicedatabase_floor_sql" --host "$PGFX_HOST" --port "$PGFX_PORT" --user "$PGFX_ADMIN_USER" \
+      --password-env PGFX_ADMIN_PASSWORD --ca "$PGFX_CA" --namespace "$1" --count "$N" --workers 4)
+  kill -TERM "$pid"; wait "$pid" || true
+  echo "$secs"
 }
 # The SQL floor is measured before and after the operator's run, and averaged: on a shared machine
-# the load drifts, and PostgreSQL's CREATE DATABASE slows as databases accumulate.
+# the load drifts.
 floor_sql_before=$(floor_sql_run floor)
 floor_sql=$floor_sql_before
 floor=$(echo "$floor_kubectl + $floor_sql" | bc -l)
@@ -104,13 +115,21 @@ if [ -n "${SDB_BENCH_FLOOR_ONLY:-}" ]; then  # for checking the floor alone
 fi
 
 # --- the operator ---------------------------------------------------------------------------------
-"$bin/servicedb-operator" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system \
-  --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 --log-level warn \
-  --sync-period 20s --engine-recheck-interval 10s >"$W/operator.log" 2>&1 & OP_PID=$!
-for _ in $(seq 1 300); do
-  kubectl -n servicedb-system get lease servicedb-operator-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null | grep -q . && break
-  sleep 0.1
-done
+start_operator() {  # start_operator LOG [run flags...]: sets OP_PID once it holds the lease
+  local log=$1 holder before; shift
+  lease_holder() { kubectl -n servicedb-system get lease servicedb-operator-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
+  before=$(lease_holder)
+  "$bin/servicedb-operator" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system \
+    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 --log-level warn "$@" >"$log" 2>&1 &
+  OP_PID=$!
+  for _ in $(seq 1 300); do
+    holder=$(lease_holder)
+    [ -n "$holder" ] && [ "$holder" != "$before" ] && break
+    sleep 0.1
+  done
+}
+peak_rss_mib() { echo "$(awk '/VmHWM/ {print $2}' "/proc/$OP_PID/status") / 1024" | bc -l; }
+start_operator "$W/operator.log"
 python3 - "$N" >"$W/sdbs.yaml" <<'PY'
 import sys
 for i in range(int(sys.argv[1])):
@@ -177,18 +196,31 @@ print(", ".join(f"{k} {v / n:.2f}" for k, v in sorted(c.items())))
 PY
 )
 
-# --- steady state -----------------------------------------------------------------------------------
-sleep 10
-L2=$(log_lines); P2=$(grep -c 'LOG:  statement:' "$PGFX_LOG" || true)
+rss_apply_mib=$(peak_rss_mib)
+kill -TERM "$OP_PID"; wait "$OP_PID" || true; OP_PID=""
+
+# --- steady state: a restarted operator with short periods -----------------------------------------
+admin_gets() {  # reconciles between audit lines $1 and $2 (each reads the admin Secret once)
+  sed -n "$(($1 + 1)),$2p" "$W/lc/audit.log" | grep '"name":"pg-admin"' | grep -c '"verb":"get"' || true
+}
+statements() { grep -c 'LOG:  statement:' "$PGFX_LOG" || true; }
+L1b=$(log_lines); P1b=$(statements)
+start_operator "$W/operator-steady.log" --sync-period 20s --engine-recheck-interval 10s
+for _ in $(seq 1 600); do [ "$(admin_gets "$L1b" "$(log_lines)")" -ge "$N" ] && break; sleep 0.5; done
+sleep 5
+L2=$(log_lines); P2=$(statements)
+restart_api=$(writes_between "$L1b" "$L2" | wc -l)
+restart_pg=$((P2 - P1b))
+restart_reconciles=$(admin_gets "$L1b" "$L2")
 sleep 60
-L3=$(log_lines); P3=$(grep -c 'LOG:  statement:' "$PGFX_LOG" || true)
+L3=$(log_lines); P3=$(statements)
 steady_api=$(writes_between "$L2" "$L3" | wc -l)
 steady_pg=$((P3 - P2))
-resyncs=$(sed -n "$((L2 + 1)),${L3}p" "$W/lc/audit.log" | grep '"name":"pg-admin"' | grep -c '"verb":"get"' || true)
-rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$OP_PID/status")
-rss_mib=$(echo "$rss_kib / 1024" | bc -l)
+resyncs=$(admin_gets "$L2" "$L3")
+rss_steady_mib=$(peak_rss_mib)
 pss_mib=$(echo "$(awk '/^Pss:/ {print $2}' "/proc/$OP_PID/smaps_rollup") / 1024" | bc -l)
 kill -TERM "$OP_PID"; wait "$OP_PID" || true; OP_PID=""
+rss_mib=$(echo "if ($rss_apply_mib > $rss_steady_mib) $rss_apply_mib else $rss_steady_mib" | bc -l)
 floor_sql_after=$(floor_sql_run floor2)
 floor_sql=$(echo "($floor_sql_before + $floor_sql_after) / 2" | bc -l)
 floor=$(echo "$floor_kubectl + $floor_sql" | bc -l)
@@ -200,7 +232,8 @@ printf 'BENCH servicedatabase_apply_to_ready target=<=1.5x floor measured=%.2fx 
 events_per_sdb=$(echo "$(grep -c '"resource":"events"' "$W/writes.log" || true) / $N" | bc -l)
 printf 'BENCH servicedatabase_api_writes_per_sdb target=<=4 (2 children + 2) measured=%.2f (%s; %.2f without Events) %s\n' \
   "$per_sdb" "$breakdown" "$(echo "$per_sdb - $events_per_sdb" | bc -l)" "$(verdict "$per_sdb <= 4")"
-printf 'BENCH servicedatabase_steady_minute_writes target=0 measured=%d API + %d SQL (60 s with a 20 s resync and a 10 s engine recheck interval: %d reconciles, each reading the admin Secret, and re-observing the server when its last check is 10 s old) %s\n' \
-  "$steady_api" "$steady_pg" "$resyncs" "$(verdict "$steady_api + $steady_pg == 0")"
-printf 'BENCH servicedatabase_operator_peak_rss target=<=30 MiB measured=%.1f MiB (VmHWM; PSS at the end %.1f MiB; %d ServiceDatabases and %d Secrets cached) %s\n' \
-  "$rss_mib" "$pss_mib" "$N" "$((2 * N))" "$(verdict "$rss_mib <= 30")"
+printf 'BENCH servicedatabase_steady_minute_writes target=0 measured=%d API + %d SQL (a restarted operator with a 20 s resync and a 10 s engine recheck interval: its first pass, %d reconciles that re-observe the server, wrote %d API + %d SQL; the 60 s after it, %d reconciles re-observing the server when its last check is 10 s old, wrote %d API + %d SQL) %s\n' \
+  "$((steady_api + restart_api))" "$((steady_pg + restart_pg))" "$restart_reconciles" "$restart_api" "$restart_pg" \
+  "$resyncs" "$steady_api" "$steady_pg" "$(verdict "$steady_api + $steady_pg + $restart_api + $restart_pg == 0")"
+printf 'BENCH servicedatabase_operator_peak_rss target=<=30 MiB measured=%.1f MiB (VmHWM: %.1f MiB through the apply phase, %.1f MiB for the restarted one; PSS at the end %.1f MiB; %d ServiceDatabases and %d Secrets cached) %s\n' \
+  "$rss_mib" "$rss_apply_mib" "$rss_steady_mib" "$pss_mib" "$N" "$((2 * N))" "$(verdict "$rss_mib <= 30")"
