@@ -208,7 +208,15 @@ void Informer::applyEvent(kube::WatchEvent event) {
 }
 
 kube::KStatus Informer::relist() {
-  std::unordered_map<std::string, Json> fresh;
+  // What a list returned, kept until every page is in: packed (about the size of the JSON text) when
+  // the cache is compact, since a full list held as DOMs (2,000 Secrets: tens of MiB) would set the
+  // process's peak memory; managedFields go before that.
+  struct Listed {
+    std::string resourceVersion;
+    Json object;         // !compactCache
+    std::string packed;  // compactCache
+  };
+  std::unordered_map<std::string, Listed> fresh;
   std::string cont, rv;
   do {
     kube::ListOptions opts;
@@ -223,7 +231,16 @@ kube::KStatus Informer::relist() {
         // Lists omit kind/apiVersion on items; restore them so handlers see whole objects.
         if (!item.contains("kind")) item["kind"] = options_.resource.kind;
         if (!item.contains("apiVersion")) item["apiVersion"] = options_.resource.apiVersion();
-        fresh.emplace(objectKey(item), std::move(item));
+        stripManagedFields(item);
+        std::string key = objectKey(item);
+        Listed listed;
+        listed.resourceVersion = jsonString(item, {"metadata", "resourceVersion"});
+        if (options_.compactCache) {
+          listed.packed = pack(item);
+        } else {
+          listed.object = std::move(item);
+        }
+        fresh.emplace(std::move(key), std::move(listed));
       }
     }
     cont = jsonString(*page, {"metadata", "continue"});
@@ -239,15 +256,19 @@ kube::KStatus Informer::relist() {
     ++stats_.lists;
   }
   for (const auto& obj : materialize(std::move(gone))) erase(*obj);
-  for (auto& [key, obj] : fresh) {
+  for (auto& [key, listed] : fresh) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = items_.find(key);
-      if (it != items_.end() && it->second.resourceVersion == jsonString(obj, {"metadata", "resourceVersion"})) {
-        continue;
-      }
+      if (it != items_.end() && it->second.resourceVersion == listed.resourceVersion) continue;
     }
-    upsert(std::move(obj));
+    if (options_.compactCache) {
+      Json obj = Json::from_msgpack(listed.packed, /*strict=*/true, /*allow_exceptions=*/false);
+      std::string().swap(listed.packed);
+      if (!obj.is_discarded()) upsert(std::move(obj));
+    } else {
+      upsert(std::move(listed.object));
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
