@@ -265,7 +265,11 @@ kube::KStatus Informer::relist() {
     if (options_.compactCache) {
       Json obj = Json::from_msgpack(listed.packed, /*strict=*/true, /*allow_exceptions=*/false);
       std::string().swap(listed.packed);
-      if (!obj.is_discarded()) upsert(std::move(obj));
+      if (obj.is_discarded()) {  // our own encoding: unreachable unless memory was corrupted
+        logStructured(spdlog::level::err, "informer list entry failed to decode", {{"key", key}});
+        continue;
+      }
+      upsert(std::move(obj));
     } else {
       upsert(std::move(listed.object));
     }
