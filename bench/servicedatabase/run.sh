@@ -119,7 +119,9 @@ start_operator() {  # start_operator LOG [run flags...]: sets OP_PID once it hol
   local log=$1 holder before; shift
   lease_holder() { kubectl -n servicedb-system get lease servicedb-operator-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
   before=$(lease_holder)
-  "$bin/servicedb-operator" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system \
+  # env -u SSL_CERT_FILE: as in a pod. This machine's environment sets it for its own tools, and the
+  # operator leaves a user's SSL_CERT_FILE alone (kube::skipSystemTrustStoreLoad).
+  env -u SSL_CERT_FILE "$bin/servicedb-operator" run --kubeconfig "$KUBECONFIG" --operator-namespace servicedb-system \
     --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 --log-level warn "$@" >"$log" 2>&1 &
   OP_PID=$!
   for _ in $(seq 1 300); do

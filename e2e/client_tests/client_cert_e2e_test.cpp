@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "e2e/fixture/process.h"
+#include "operator/kube/cpprest_transport.h"
 #include "operator/kube/http_client.h"
 
 using namespace sdb;
@@ -55,9 +58,8 @@ std::string base64File(const std::string& path) {
   return out;
 }
 
-TEST(ClientCertificateE2E, PresentedFromKubeconfigDataAndVerifiedByOpensslServer) {
-  TempDir tmp;
-  const std::string d = tmp.path();
+// A test CA, a server certificate for 127.0.0.1 and a client certificate, all signed by it, in d.
+void makePki(const std::string& d) {
   const std::string gen =
       "cd " + d + " && "
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=test-ca -keyout ca.key -out ca.pem && "
@@ -67,16 +69,27 @@ TEST(ClientCertificateE2E, PresentedFromKubeconfigDataAndVerifiedByOpensslServer
       "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=e2e-client -keyout client.key -out client.csr && "
       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -out client.pem";
   ASSERT_EQ(std::system(("(" + gen + ") >/dev/null 2>&1").c_str()), 0);
+}
 
-  ChildProcess server;
-  int port = -1;
-  for (int attempt = 0; attempt < 5 && port < 0; ++attempt) {
+// Starts `openssl s_server -www` on a free port with d's server certificate; extra flags appended.
+int startServer(ChildProcess& server, const std::string& d, const std::vector<std::string>& extra) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
     int candidate = freePort();
-    ASSERT_TRUE(server.start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(candidate), "-cert",
-                              d + "/server.pem", "-key", d + "/server.key", "-CAfile", d + "/ca.pem", "-Verify", "1", "-www"},
-                             d + "/s_server.log").ok());
-    if (eventually([&] { return accepting(candidate) || !server.running(); }, 5s) && server.running()) port = candidate;
+    std::vector<std::string> argv = {"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(candidate),
+                                     "-cert", d + "/server.pem", "-key", d + "/server.key", "-www"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    if (!server.start(argv, d + "/s_server.log").ok()) return -1;
+    if (eventually([&] { return accepting(candidate) || !server.running(); }, 5s) && server.running()) return candidate;
   }
+  return -1;
+}
+
+TEST(ClientCertificateE2E, PresentedFromKubeconfigDataAndVerifiedByOpensslServer) {
+  TempDir tmp;
+  const std::string d = tmp.path();
+  ASSERT_NO_FATAL_FAILURE(makePki(d));
+  ChildProcess server;
+  const int port = startServer(server, d, {"-CAfile", d + "/ca.pem", "-Verify", "1"});
   ASSERT_GT(port, 0) << server.log();
 
   const std::string kubeconfig =
@@ -107,6 +120,54 @@ TEST(ClientCertificateE2E, PresentedFromKubeconfigDataAndVerifiedByOpensslServer
   auto refused = (*anonymous)->raw("GET", "/");
   ASSERT_FALSE(refused.ok()) << "without a client certificate the handshake is refused";
   EXPECT_TRUE(refused.error().is(kube::ApiErrorReason::kNetwork)) << refused.error().toString();
+}
+
+// skipSystemTrustStoreLoad: with a CA in the config, OpenSSL's default certificate file becomes an
+// empty one, and the server is still verified against the configured CA: a server whose certificate
+// that CA did not sign is refused. Without a CA, or with SSL_CERT_FILE set by the user, nothing changes.
+TEST(ClientCertificateE2E, SkippingTheSystemTrustStoreKeepsVerification) {
+  TempDir tmp;
+  const std::string d = tmp.path();
+  ASSERT_NO_FATAL_FAILURE(makePki(d));
+  ASSERT_EQ(std::system(("cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+                         "-subj /CN=other-ca -keyout other.key -out other.pem >/dev/null 2>&1").c_str()), 0);
+  ChildProcess server;
+  const int port = startServer(server, d, {});
+  ASSERT_GT(port, 0) << server.log();
+  auto pem = [&](const std::string& file) {
+    std::ifstream in(d + "/" + file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  kube::RestConfig config;
+  config.server = "https://127.0.0.1:" + std::to_string(port);
+  config.caPem = pem("ca.pem");
+
+  ::unsetenv("SSL_CERT_FILE");
+  kube::RestConfig noCa = config;
+  noCa.caPem.clear();
+  EXPECT_FALSE(kube::skipSystemTrustStoreLoad(noCa)) << "without a CA the system store verifies the server";
+  EXPECT_EQ(std::getenv("SSL_CERT_FILE"), nullptr);
+  ::setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt", 1);
+  EXPECT_FALSE(kube::skipSystemTrustStoreLoad(config)) << "a user's SSL_CERT_FILE is kept";
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt");
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_TRUE(kube::skipSystemTrustStoreLoad(config));
+  EXPECT_STREQ(std::getenv("SSL_CERT_FILE"), "/dev/null");
+
+  kube::HttpClientOptions once;
+  once.retry.maxAttempts = 1;
+  auto client = kube::HttpKubeClient::fromConfig(config, once);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  auto page = (*client)->raw("GET", "/");
+  ASSERT_TRUE(page.ok()) << "verified against the configured CA: " << page.error().toString();
+  kube::RestConfig wrongCa = config;
+  wrongCa.caPem = pem("other.pem");
+  auto stranger = kube::HttpKubeClient::fromConfig(wrongCa, once);
+  ASSERT_TRUE(stranger.ok());
+  auto refused = (*stranger)->raw("GET", "/");
+  ASSERT_FALSE(refused.ok()) << "a CA that did not sign the server's certificate is refused";
+  EXPECT_TRUE(refused.error().is(kube::ApiErrorReason::kNetwork)) << refused.error().toString();
+  ::unsetenv("SSL_CERT_FILE");
 }
 
 }  // namespace

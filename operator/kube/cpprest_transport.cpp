@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
 #include <future>
@@ -276,6 +277,11 @@ Status setCpprestThreadPoolSize(size_t threads) {
     return Error(ErrorCode::kFailedPrecondition, std::string("cpprestsdk thread pool: ") + e.what());
   }
   return okStatus();
+}
+
+bool skipSystemTrustStoreLoad(const RestConfig& config) {
+  if (config.caPem.empty() || std::getenv("SSL_CERT_FILE") != nullptr) return false;
+  return ::setenv("SSL_CERT_FILE", "/dev/null", 0) == 0;
 }
 
 }  // namespace sdb::kube
