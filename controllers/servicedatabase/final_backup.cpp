@@ -6,6 +6,7 @@
 #include "operator/runtime/object_helpers.h"
 #include "operator/specs/credentials_secret.h"
 #include "operator/specs/migration_job.h"
+#include "operator/core/text.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -13,13 +14,11 @@ namespace res = kube::resources;
 
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 const char* kProceed = "set spec.deletionPolicy to Retain (keep the database) or Delete (drop it without a backup)";
 
 std::string noPolicy(const specs::ServiceDatabase& sdb, const BackupCronJob& found) {
   return "no BackupPolicy backs this database up (no backup CronJob labelled " + found.selector + " in namespace " +
-         q(sdb.ns) + ")";
+         quote(sdb.ns) + ")";
 }
 
 }  // namespace
@@ -38,35 +37,35 @@ PResult<FinalBackupProgress> driveFinalBackup(kube::KubeClient& client, const sp
 
   auto live = client.get(res::kJobs, sdb.ns, name);
   if (!live.ok() && !live.error().is(kube::ApiErrorReason::kNotFound)) {
-    return Problem{"ApiError", "reading Job " + q(name) + ": " + live.error().toString(), false, true};
+    return Problem{"ApiError", "reading Job " + quote(name) + ": " + live.error().toString(), false, true};
   }
   if (live.ok()) {
     auto owner = runtime::controllerOf(*live);
     if (!owner || jsonString(*owner, {"uid"}) != sdb.uid) {
       return Problem{"ForeignObject",
-                     what + "Job " + q(name) + " exists and is not this ServiceDatabase's final backup; remove or "
+                     what + "Job " + quote(name) + " exists and is not this ServiceDatabase's final backup; remove or "
                             "rename it, or " + kProceed,
                      true, true};
     }
     if (jsonAt(*live, {"metadata", "deletionTimestamp"})) {
-      return running("waiting for the deleted final backup Job " + q(name) + " to go before taking it again");
+      return running("waiting for the deleted final backup Job " + quote(name) + " to go before taking it again");
     }
     if (trueJobCondition(*live, "Complete")) {
       progress.done = true;
-      progress.message = what + "the final backup Job " + q(name) + " completed (from CronJob " +
-                         q(specs::annotation(*live, specs::kAnnotationFromCronJob)) + ")";
+      progress.message = what + "the final backup Job " + quote(name) + " completed (from CronJob " +
+                         quote(specs::annotation(*live, specs::kAnnotationFromCronJob)) + ")";
       return progress;
     }
     if (auto failed = trueJobCondition(*live, "Failed")) {
       return Problem{"FinalBackupFailed",
-                     what + "the final backup Job " + q(name) + " failed (" + failed->reason +
+                     what + "the final backup Job " + quote(name) + " failed (" + failed->reason +
                          (failed->message.empty() ? "" : ": " + failed->message) +
                          "); the database is kept. See `kubectl logs job/" + name + "`; delete the Job to take the " +
                          "backup again, or " + kProceed,
                      true, false};
     }
-    return running("the final backup Job " + q(name) + " (from CronJob " +
-                   q(specs::annotation(*live, specs::kAnnotationFromCronJob)) + ") is running");
+    return running("the final backup Job " + quote(name) + " (from CronJob " +
+                   quote(specs::annotation(*live, specs::kAnnotationFromCronJob)) + ") is running");
   }
 
   auto found = findBackupCronJob(client, sdb);
@@ -88,11 +87,11 @@ PResult<FinalBackupProgress> driveFinalBackup(kube::KubeClient& client, const sp
   wo.fieldManager = fieldManager;
   auto created = client.create(res::kJobs, sdb.ns, *job, wo);
   if (!created.ok() && !created.error().is(kube::ApiErrorReason::kAlreadyExists)) {
-    return Problem{"ApiError", "creating Job " + q(name) + ": " + created.error().toString(), false, true};
+    return Problem{"ApiError", "creating Job " + quote(name) + ": " + created.error().toString(), false, true};
   }
   // AlreadyExists: made meanwhile; the next reconcile reads it (and checks whose it is).
-  if (created.ok()) changes.provisioning.push_back("created the final backup Job " + q(name) + " from CronJob " + q(cronJob));
-  return running("the final backup Job " + q(name) + " (from CronJob " + q(cronJob) + ") is running");
+  if (created.ok()) changes.provisioning.push_back("created the final backup Job " + quote(name) + " from CronJob " + quote(cronJob));
+  return running("the final backup Job " + quote(name) + " (from CronJob " + quote(cronJob) + ") is running");
 }
 
 std::optional<ExtraCondition> finalBackupReadiness(kube::KubeClient& client, const specs::ServiceDatabase& sdb) {
@@ -106,7 +105,7 @@ std::optional<ExtraCondition> finalBackupReadiness(kube::KubeClient& client, con
   }
   return ExtraCondition{kConditionFinalBackupReady, "True", "BackupCronJobFound",
                         "spec.deletionPolicy Snapshot: deleting this ServiceDatabase first runs a Job from CronJob " +
-                            q(jsonString(*found->cronJob, {"metadata", "name"}))};
+                            quote(jsonString(*found->cronJob, {"metadata", "name"}))};
 }
 
 }  // namespace sdb::controllers::servicedatabase

@@ -8,6 +8,7 @@
 #include "operator/runtime/object_helpers.h"
 #include "operator/specs/credentials_secret.h"
 #include "operator/specs/labels.h"
+#include "operator/core/text.h"
 
 namespace sdb::controllers::servicedatabase {
 
@@ -36,8 +37,6 @@ Json MigrationRecord::toJson() const {
 }
 
 namespace {
-
-std::string q(const std::string& s) { return "\"" + s + "\""; }
 
 // One reconcile's view: the desired run, the record as it evolves, what to report.
 struct Ctx {
@@ -74,7 +73,7 @@ MigrationStep apiStep(const kube::ApiError& e, const std::string& doing) {
 }
 
 MigrationStep waiting(Ctx& c, const std::string& reason, const std::string& message) {
-  return problemStep({reason, "spec.migrations.version " + q(c.spec.version) + ": " + message, false, false,
+  return problemStep({reason, "spec.migrations.version " + quote(c.spec.version) + ": " + message, false, false,
                       c.d.options.pollInterval},
                      message);
 }
@@ -105,17 +104,17 @@ PResult<Json> createJob(Ctx& c, const Json& job) {
   wo.fieldManager = c.d.fieldManager;
   auto created = c.d.client.create(res::kJobs, c.ns(), job, wo);
   if (created.ok()) {
-    c.changes.push_back("created Job " + q(name));
+    c.changes.push_back("created Job " + quote(name));
     return *created;
   }
   if (!created.error().is(kube::ApiErrorReason::kAlreadyExists)) {
-    return Problem{"ApiError", "creating Job " + q(name) + ": " + created.error().toString(), false, true};
+    return Problem{"ApiError", "creating Job " + quote(name) + ": " + created.error().toString(), false, true};
   }
   // Made by an earlier reconcile whose status write never happened: adopt it, never run twice.
   auto existing = c.d.client.get(res::kJobs, c.ns(), name);
-  if (!existing.ok()) return Problem{"ApiError", "reading Job " + q(name) + ": " + existing.error().toString(), false, true};
+  if (!existing.ok()) return Problem{"ApiError", "reading Job " + quote(name) + ": " + existing.error().toString(), false, true};
   if (!ours(c, *existing)) {
-    return Problem{"ForeignObject", "Job " + q(name) + " exists and is not controlled by this ServiceDatabase; remove it",
+    return Problem{"ForeignObject", "Job " + quote(name) + " exists and is not controlled by this ServiceDatabase; remove it",
                    true, true};
   }
   return *existing;
@@ -135,11 +134,11 @@ std::optional<MigrationStep> startMigrationJob(Ctx& c) {
     auto cm = c.d.client.get(res::kConfigMaps, c.ns(), c.spec.configMapName);
     if (!cm.ok() && cm.error().is(kube::ApiErrorReason::kNotFound)) {
       return problemStep({"MigrationsConfigMapNotFound",
-                          "spec.migrations.configMapRef.name: ConfigMap " + q(c.spec.configMapName) +
-                              " not found in namespace " + q(c.ns()),
+                          "spec.migrations.configMapRef.name: ConfigMap " + quote(c.spec.configMapName) +
+                              " not found in namespace " + quote(c.ns()),
                           true, false, c.d.options.absentPollInterval});
     }
-    if (!cm.ok()) return apiStep(cm.error(), "reading ConfigMap " + q(c.spec.configMapName));
+    if (!cm.ok()) return apiStep(cm.error(), "reading ConfigMap " + quote(c.spec.configMapName));
   }
   specs::MigrationJobInput ji;
   ji.jobName = specs::migrationJobName(c.in.sdb, c.runKey);
@@ -161,12 +160,12 @@ std::optional<MigrationStep> startBackupJob(Ctx& c) {
   if (!found->cronJob) {
     std::string why = sdb.backupPolicyName.empty()
                           ? "set spec.backupPolicyRef to a BackupPolicy that backs this database up"
-                          : "spec.backupPolicyRef names BackupPolicy " + q(sdb.backupPolicyName) +
+                          : "spec.backupPolicyRef names BackupPolicy " + quote(sdb.backupPolicyName) +
                                 ", which has no backup CronJob for this database yet";
     Problem p{"BackupRequired",
               "spec.migrations.backupFirst: a fresh backup is required before migrating to version " +
-                  q(c.spec.version) + ", and no backup CronJob labelled " + found->selector +
-                  " exists in namespace " + q(c.ns()) + "; " + why,
+                  quote(c.spec.version) + ", and no backup CronJob labelled " + found->selector +
+                  " exists in namespace " + quote(c.ns()) + "; " + why,
               true, false, c.d.options.absentPollInterval};
     return problemStep(p);
   }
@@ -190,16 +189,16 @@ std::optional<MigrationStep> observe(Ctx& c) {
   } else {
     auto got = c.d.client.get(res::kJobs, c.ns(), c.rec.job);
     if (!got.ok() && !got.error().is(kube::ApiErrorReason::kNotFound)) {
-      return apiStep(got.error(), "reading Job " + q(c.rec.job));
+      return apiStep(got.error(), "reading Job " + quote(c.rec.job));
     }
     if (!got.ok()) {
       c.settle("Failed", backup ? "BackupJobLost" : "MigrationJobLost");
-      c.failureMessage = "Job " + q(c.rec.job) + " (version " + q(c.rec.version) +
+      c.failureMessage = "Job " + quote(c.rec.job) + " (version " + quote(c.rec.version) +
                          ") was removed before its result was recorded; whether it " +
                          (backup ? "backed up" : "applied anything") +
                          " is unknown. Check, then set the annotation " + specs::kRetryMigrationsAnnotation +
                          " to a new value to run it again";
-      c.changes.push_back("Job " + q(c.rec.job) + " disappeared before its result was recorded");
+      c.changes.push_back("Job " + quote(c.rec.job) + " disappeared before its result was recorded");
       return std::nullopt;
     }
     job = std::move(*got);
@@ -207,7 +206,7 @@ std::optional<MigrationStep> observe(Ctx& c) {
   std::string reason, message;
   if (trueJobCondition(job, "Complete")) {
     if (backup) {
-      c.changes.push_back("backup Job " + q(c.rec.job) + " succeeded");
+      c.changes.push_back("backup Job " + quote(c.rec.job) + " succeeded");
       if (c.recKey() != c.runKey) {
         c.settle("Superseded");
         return std::nullopt;
@@ -216,24 +215,24 @@ std::optional<MigrationStep> observe(Ctx& c) {
     }
     c.settle("Succeeded");
     c.schemaVersion = c.rec.version;
-    c.changes.push_back("applied migrations version " + q(c.rec.version) + " (Job " + q(c.rec.job) + ")");
+    c.changes.push_back("applied migrations version " + quote(c.rec.version) + " (Job " + quote(c.rec.job) + ")");
     return std::nullopt;
   }
   if (auto failed = trueJobCondition(job, "Failed")) {
     reason = failed->reason;
     message = failed->message;
-    c.failureMessage = std::string(backup ? "backup " : "") + "Job " + q(c.rec.job) + " for version " +
-                       q(c.rec.version) + " failed" + (reason.empty() ? "" : " (" + reason) +
+    c.failureMessage = std::string(backup ? "backup " : "") + "Job " + quote(c.rec.job) + " for version " +
+                       quote(c.rec.version) + " failed" + (reason.empty() ? "" : " (" + reason) +
                        (message.empty() ? "" : ": " + message) + (reason.empty() ? "" : ")") + "; " +
                        podReport(c, c.rec.job);
     c.settle("Failed", backup ? "BackupFailed" : "MigrationFailed");
-    c.changes.push_back(std::string(backup ? "backup " : "") + "Job " + q(c.rec.job) + " failed");
+    c.changes.push_back(std::string(backup ? "backup " : "") + "Job " + quote(c.rec.job) + " failed");
     return std::nullopt;
   }
   const bool current = c.recKey() == c.runKey;
-  std::string what = backup ? "backing up before migrating, Job " + q(c.rec.job) + " is running"
-                            : "Job " + q(c.rec.job) + " is applying the migrations";
-  if (!current) what += " (for an earlier spec, version " + q(c.rec.version) + "; this spec runs after it)";
+  std::string what = backup ? "backing up before migrating, Job " + quote(c.rec.job) + " is running"
+                            : "Job " + quote(c.rec.job) + " is applying the migrations";
+  if (!current) what += " (for an earlier spec, version " + quote(c.rec.version) + "; this spec runs after it)";
   return waiting(c, backup ? "BackupRunning" : "MigrationRunning", what);
 }
 
@@ -244,7 +243,7 @@ MigrationStep failedStep(Ctx& c) {
                                          kConditionMigrationsApplied);
     detail = stored && stored->status == "False" && stored->reason == c.rec.reason
                  ? stored->message
-                 : "Job " + q(c.rec.job) + " for version " + q(c.rec.version) + " failed";
+                 : "Job " + quote(c.rec.job) + " for version " + quote(c.rec.version) + " failed";
   }
   std::string headline = detail.substr(0, detail.find('\n'));
   const std::string tailIntro = ": log tail:";
@@ -253,7 +252,7 @@ MigrationStep failedStep(Ctx& c) {
     headline.resize(headline.size() - tailIntro.size());  // the tail itself is in MigrationsApplied
   }
   Problem p{c.rec.reason,
-            "spec.migrations.version " + q(c.spec.version) + ": " + headline +
+            "spec.migrations.version " + quote(c.spec.version) + ": " + headline +
                 ". Change spec.migrations, or set the annotation " + specs::kRetryMigrationsAnnotation +
                 " to a new value, to run it again (condition MigrationsApplied has the log)",
             true, false};
@@ -262,8 +261,8 @@ MigrationStep failedStep(Ctx& c) {
 
 MigrationStep appliedStep(Ctx& c) {
   MigrationStep s;
-  std::string message = "version " + q(c.spec.version) + " is applied";
-  if (c.rec.phase == "Succeeded" && c.rec.version == c.spec.version) message += " (Job " + q(c.rec.job) + ")";
+  std::string message = "version " + quote(c.spec.version) + " is applied";
+  if (c.rec.phase == "Succeeded" && c.rec.version == c.spec.version) message += " (Job " + quote(c.rec.job) + ")";
   s.condition = ExtraCondition{kConditionMigrationsApplied, "True", "Applied", message};
   return s;
 }
@@ -304,7 +303,7 @@ MigrationStep reconcileMigrations(const MigrationDeps& d, const MigrationInput& 
     auto started = c.spec.backupFirst ? startBackupJob(c) : startMigrationJob(c);
     if (started) return finish(c, std::move(*started), before, schemaBefore);
   }
-  return finish(c, waiting(c, "MigrationRunning", "Job " + q(c.rec.job) + " is running"), before, schemaBefore);
+  return finish(c, waiting(c, "MigrationRunning", "Job " + quote(c.rec.job) + " is running"), before, schemaBefore);
 }
 
 }  // namespace sdb::controllers::servicedatabase

@@ -1,4 +1,5 @@
 #include "operator/engines/mongo/model.h"
+#include "operator/core/text.h"
 
 namespace sdb::engines::mongo {
 
@@ -18,20 +19,19 @@ Desired desiredFor(const Engine::ReconcileInput& in, const std::string& database
 }
 
 std::string Action::describe() const {
-  auto q = [](const std::string& s) { return "\"" + s + "\""; };
   switch (kind) {
-    case ActionKind::kMarkDatabase: return "mark database " + q(database) + " as ours";
-    case ActionKind::kCreateUser: return "create user " + q(user) + " in database " + q(database);
+    case ActionKind::kMarkDatabase: return "mark database " + quote(database) + " as ours";
+    case ActionKind::kCreateUser: return "create user " + quote(user) + " in database " + quote(database);
     case ActionKind::kUpdateUser: {
       std::string what;
       auto add = [&](const char* w) { what += (what.empty() ? "" : ", ") + std::string(w); };
       if (change.password) add("password");
       if (change.roles) add("roles");
       if (change.marker) add("marker");
-      return "update " + what + " of user " + q(user) + " in database " + q(database);
+      return "update " + what + " of user " + quote(user) + " in database " + quote(database);
     }
-    case ActionKind::kDropUser: return "drop user " + q(user) + " from database " + q(database);
-    case ActionKind::kDropDatabase: return "drop database " + q(database);
+    case ActionKind::kDropUser: return "drop user " + quote(user) + " from database " + quote(database);
+    case ActionKind::kDropDatabase: return "drop database " + quote(database);
   }
   return "unknown action";
 }

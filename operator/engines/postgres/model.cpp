@@ -1,4 +1,5 @@
 #include "operator/engines/postgres/model.h"
+#include "operator/core/text.h"
 
 namespace sdb::engines::postgres {
 namespace {
@@ -16,29 +17,28 @@ bool markedFor(const std::optional<std::string>& comment, const std::string& own
 }
 
 std::string Action::describe() const {
-  auto q = [](const std::string& s) { return "\"" + s + "\""; };
   switch (kind) {
-    case ActionKind::kCreateRole: return "create role " + q(role);
+    case ActionKind::kCreateRole: return "create role " + quote(role);
     case ActionKind::kAlterRole: {
-      std::string out = "alter role " + q(role);
+      std::string out = "alter role " + quote(role);
       for (const auto& c : clauses) out += " " + c;
       return out;
     }
-    case ActionKind::kSetPassword: return "set password of role " + q(role);
-    case ActionKind::kGrantMembership: return "grant role " + q(target) + " to " + q(role);
-    case ActionKind::kSetDefaultRole: return "set default role of " + q(role) + " to " + q(target);
-    case ActionKind::kCommentRole: return "mark role " + q(role) + " as ours";
-    case ActionKind::kCreateDatabase: return "create database " + q(database) + " owned by " + q(role);
-    case ActionKind::kCommentDatabase: return "mark database " + q(database) + " as ours";
-    case ActionKind::kSetDatabaseOwner: return "set owner of database " + q(database) + " to " + q(role);
-    case ActionKind::kRestrictDatabase: return "revoke all on database " + q(database) + " from PUBLIC";
-    case ActionKind::kGrantConnect: return "grant connect on database " + q(database) + " to " + q(role);
-    case ActionKind::kRevokeConnect: return "revoke connect on database " + q(database) + " from " + q(role);
-    case ActionKind::kSecureSchema: return "secure schema public of " + q(database) + " for owner " + q(role);
-    case ActionKind::kGrantAppDml: return "grant DML in " + q(database) + " to " + q(role);
-    case ActionKind::kDropDatabase: return "drop database " + q(database);
-    case ActionKind::kDropOwned: return "drop objects owned by " + q(role);
-    case ActionKind::kDropRole: return "drop role " + q(role);
+    case ActionKind::kSetPassword: return "set password of role " + quote(role);
+    case ActionKind::kGrantMembership: return "grant role " + quote(target) + " to " + quote(role);
+    case ActionKind::kSetDefaultRole: return "set default role of " + quote(role) + " to " + quote(target);
+    case ActionKind::kCommentRole: return "mark role " + quote(role) + " as ours";
+    case ActionKind::kCreateDatabase: return "create database " + quote(database) + " owned by " + quote(role);
+    case ActionKind::kCommentDatabase: return "mark database " + quote(database) + " as ours";
+    case ActionKind::kSetDatabaseOwner: return "set owner of database " + quote(database) + " to " + quote(role);
+    case ActionKind::kRestrictDatabase: return "revoke all on database " + quote(database) + " from PUBLIC";
+    case ActionKind::kGrantConnect: return "grant connect on database " + quote(database) + " to " + quote(role);
+    case ActionKind::kRevokeConnect: return "revoke connect on database " + quote(database) + " from " + quote(role);
+    case ActionKind::kSecureSchema: return "secure schema public of " + quote(database) + " for owner " + quote(role);
+    case ActionKind::kGrantAppDml: return "grant DML in " + quote(database) + " to " + quote(role);
+    case ActionKind::kDropDatabase: return "drop database " + quote(database);
+    case ActionKind::kDropOwned: return "drop objects owned by " + quote(role);
+    case ActionKind::kDropRole: return "drop role " + quote(role);
   }
   return "unknown action";
 }
