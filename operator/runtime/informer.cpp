@@ -407,7 +407,24 @@ void Informer::monitor() {
     if (options_.resyncPeriod.count() > 0 && synced_.load() && now - lastResync_ >= options_.resyncPeriod) {
       lastResync_ = now;
       auto handlers = handlersSnapshot();
-      for (const auto& obj : list()) {
+      // One object at a time: decoding the whole cache at once (list()) made every resync the
+      // operator's memory peak, 19 MiB of DOMs with 2,000 Secrets cached (bench/servicedatabase).
+      std::vector<std::string> keys;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        keys.reserve(items_.size());
+        for (const auto& entry : items_) keys.push_back(entry.first);
+      }
+      for (const auto& key : keys) {
+        Held held;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto it = items_.find(key);
+          if (it == items_.end()) continue;  // deleted since: its deletion was delivered
+          held = hold(it->second);
+        }
+        const ObjectPtr obj = materialize(std::move(held));
+        if (!obj) continue;
         for (const auto& h : handlers) {
           if (h.onUpdate) h.onUpdate(h.needsOldObject ? obj : nullptr, obj);
         }

@@ -226,6 +226,66 @@ TEST_F(InformerTest, StalledWatchIsRestartedAndResyncRedelivers) {
   inf.stop();
 }
 
+// A resync pass re-delivers every cached object (each decoded on its own, not the whole cache at
+// once), as the same object for old and new, and skips one deleted while the pass runs.
+TEST_F(InformerTest, ResyncRedeliversEveryCachedObject) {
+  constexpr int kObjects = 40;
+  for (int i = 0; i < kObjects; ++i) {
+    ASSERT_TRUE(client_->create(res::kConfigMaps, "a", configMap("a", "cm" + std::to_string(i))).ok());
+  }
+  InformerOptions o;
+  o.resource = res::kConfigMaps;
+  o.monitorInterval = 50ms;
+  o.resyncPeriod = 200ms;
+  Informer inf(*client_, o);
+  std::mutex mu;
+  std::map<std::string, int> seen;  // name -> resync deliveries
+  inf.addHandlers({nullptr, [&](const ObjectPtr& a, const ObjectPtr& b) {
+                     if (!a || !b || a != b) return;
+                     std::lock_guard<std::mutex> lock(mu);
+                     ++seen[jsonString(*b, {"metadata", "name"})];
+                   },
+                   nullptr});
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(5s));
+  auto everyOne = [&](int atLeast) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (seen.size() != size_t(kObjects)) return false;
+    for (const auto& [name, n] : seen) {
+      if (n < atLeast) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(eventually([&] { return everyOne(2); }, 5s)) << "two passes reach all " << kObjects << " objects";
+  ASSERT_TRUE(client_->remove(res::kConfigMaps, "a", "cm0").ok());
+  ASSERT_TRUE(eventually([&] { return inf.get("a", "cm0") == nullptr; }));
+  // Waits for cm1 to be delivered again: the pass that does so ends after this call began.
+  auto anotherPass = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      seen.erase("cm1");
+    }
+    return eventually([&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return seen.count("cm1") > 0;
+    }, 5s);
+  };
+  ASSERT_TRUE(anotherPass());
+  ASSERT_TRUE(anotherPass()) << "a pass that began after the deletion";
+  int before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    before = seen["cm0"];
+  }
+  ASSERT_TRUE(anotherPass());
+  ASSERT_TRUE(anotherPass());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(seen["cm0"], before) << "a deleted object is not re-delivered";
+  }
+  inf.stop();
+}
+
 // Reconnect backoff while every watch is refused. The informer waits in real time (a condition
 // variable, so stop() can interrupt it), not on the injected Clock, so this checks measured gaps
 // between watch attempts. Lower bounds are exact: a wait is never shorter than half the current
